@@ -1,0 +1,81 @@
+# vmm: build, unit tests, nested integration tests, demo and benchmark.
+# `make` builds build/vmm; `make test` installs what it needs and runs
+# everything; see README.md.
+
+ARCH ?= x86_64
+CC ?= gcc
+BUILD := build
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+CPPFLAGS += -I. -D_GNU_SOURCE -DVMM_VERSION='"$(VERSION)"'
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
+LDFLAGS += -pthread
+
+COMMON_SRCS := $(wildcard vmm/*.c devices/*.c)
+ARCH_SRCS := $(wildcard arch/x86/*.c)
+SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
+LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
+
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
+
+.PHONY: all static deps test unit-test integration-test demo bench clean images
+
+all: $(BUILD)/vmm
+
+$(BUILD)/vmm: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+static: $(BUILD)/vmm-static
+
+$(BUILD)/vmm-static: $(STATIC_OBJS)
+	$(CC) -static $(LDFLAGS) -o $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj-static/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Unit tests: cmocka, built with ASan and UBSan.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+
+$(BUILD)/obj-san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ -lcmocka
+
+deps:
+	sh scripts/install-deps.sh
+
+unit-test: deps
+	$(MAKE) $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+integration-test: deps all
+	bash tests/nested/run-integration.sh
+
+test: deps
+	$(MAKE) all static
+	$(MAKE) unit-test
+	$(MAKE) integration-test
+	@bash tests/summary.sh
+
+demo: deps all
+	bash tests/nested/demo.sh
+
+bench: deps all
+	bash tests/nested/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(STATIC_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d)

@@ -1,0 +1,30 @@
+/*
+ * What each architecture provides to the generic VMM (vmm/). One file per
+ * concern under arch/<name>/ implements these.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include "vmm/config.h"
+#include "vmm/planner.h"
+#include "vmm/vm.h"
+
+/* Guest map for cfg, around the given host holes. Needs no /dev/kvm. */
+int arch_plan_memory(const struct vm_config *cfg, const struct plan_forbidden *forbidden,
+		     unsigned int nforbidden, struct memory_plan *plan);
+
+/* In-kernel interrupt controllers, timers, platform devices. Before vCPUs. */
+int arch_vm_init(struct vm *vm);
+
+/* Kernel, initrd, command line and firmware tables into guest memory. */
+int arch_load_guest(struct vm *vm);
+
+/* CPUID, registers, interrupt controller state of one vCPU. */
+int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
+
+/* Prints the vCPU state after a fatal exit. */
+void arch_vcpu_dump(struct vcpu *vcpu);
+
+void arch_vm_destroy(struct vm *vm);
+
+#endif

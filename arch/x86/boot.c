@@ -1,0 +1,216 @@
+#include "boot.h"
+
+#include <asm/bootparam.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bzimage.h"
+#include "e820.h"
+#include "layout.h"
+#include "vmm/log.h"
+#include "vmm/size.h"
+
+#define MAX_IMAGE_SIZE (1 * GiB)
+#define KERNEL_MIN_ADDRESS (1 * MiB)
+#define LOADER_TYPE_UNDEFINED 0xff
+
+static int read_file(const char *path, const char *what, u8 **buf, size_t *len)
+{
+	struct stat st;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_err("cannot open %s '%s': %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("%s '%s' is not a regular file", what, path);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((u64)st.st_size > MAX_IMAGE_SIZE) {
+		pr_err("%s '%s' is larger than 1 GiB", what, path);
+		close(fd);
+		return -EFBIG;
+	}
+	*len = (size_t)st.st_size;
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < *len) {
+		ssize_t n = read(fd, *buf + done, *len - done);
+
+		if (n <= 0) {
+			pr_err("cannot read %s '%s': %s", what, path, n ? strerror(errno) : "short read");
+			free(*buf);
+			close(fd);
+			return -EIO;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int x86_choose_kernel_address(const struct memory_plan *plan, u64 pref, u64 align,
+			      u64 size, u64 *out)
+{
+	const struct plan_region *bank;
+
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++) {
+		if (pref >= bank->start && pref + size <= bank->start + bank->size) {
+			*out = pref;
+			return 0;
+		}
+	}
+	/* A relocatable kernel can go to any aligned spot; our page tables cover 4 GiB. */
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++) {
+		u64 start = ALIGN_UP(MAX(bank->start, KERNEL_MIN_ADDRESS), align);
+
+		if (start + size <= bank->start + bank->size && start + size <= 4 * GiB) {
+			*out = start;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int x86_choose_initrd_address(const struct memory_plan *plan, u64 size, u64 max_end,
+			      u64 avoid, u64 avoid_len, u64 *out)
+{
+	const struct plan_region *bank;
+	bool found = false;
+
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++) {
+		u64 end = MIN(bank->start + bank->size, max_end), start;
+
+		if (end < size || end - size < bank->start)
+			continue;
+		start = ALIGN_DOWN(end - size, 4 * KiB);
+		if (ranges_overlap(start, size, avoid, avoid_len)) {
+			if (avoid < size)
+				continue;
+			start = ALIGN_DOWN(avoid - size, 4 * KiB);
+			if (start < bank->start)
+				continue;
+		}
+		/* Banks are sorted: the last fit is the highest. */
+		*out = start;
+		found = true;
+	}
+	return found ? 0 : -ENOSPC;
+}
+
+static int build_cmdline(const struct vm_config *cfg, char *buf, size_t len)
+{
+	const char *params = cfg->params ? cfg->params : "";
+	int n;
+
+	/* A console the user can see unless they chose one. */
+	n = snprintf(buf, len, "%s%s%s", strstr(params, "console=") ? "" : "console=ttyS0",
+		     strstr(params, "console=") || !*params ? "" : " ", params);
+	return n < 0 || (size_t)n >= len ? -E2BIG : n;
+}
+
+int x86_load_kernel(struct vm *vm, u64 *entry)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct boot_params *bp;
+	struct bzimage_info info;
+	u8 *image = NULL, *initrd = NULL;
+	size_t image_len, initrd_len = 0;
+	u64 kernel_addr, initrd_addr = 0;
+	char err[256], cmdline[X86_BOOT_CMDLINE_MAX], sz[32];
+	int ret, nentries, cmdline_len;
+
+	ret = read_file(cfg->kernel, "kernel", &image, &image_len);
+	if (ret)
+		return ret;
+	ret = bzimage_parse(image, image_len, &info, err, sizeof(err));
+	if (ret) {
+		pr_err("kernel '%s': %s", cfg->kernel, err);
+		goto out;
+	}
+	ret = x86_choose_kernel_address(&vm->plan, info.pref_address, info.kernel_alignment,
+					info.init_size, &kernel_addr);
+	if (ret == 0 && kernel_addr != info.pref_address && !info.relocatable)
+		ret = -ENOSPC;
+	if (ret) {
+		pr_err("guest RAM of %s cannot hold the kernel, which needs %s at 0x%llx; use a larger -m (e.g. -m 256M)",
+		       format_size(cfg->ram_size, sz, sizeof(sz)),
+		       format_size(info.init_size, err, sizeof(err)),
+		       (unsigned long long)info.pref_address);
+		goto out;
+	}
+	guest_mem_write(&vm->mem, kernel_addr, image + info.setup_size,
+			image_len - info.setup_size);
+
+	if (cfg->initrd) {
+		u64 max_end = (u64)info.initrd_addr_max + 1;
+
+		ret = read_file(cfg->initrd, "initrd", &initrd, &initrd_len);
+		if (ret)
+			goto out;
+		if (info.xloadflags & BZIMAGE_XLF_ABOVE_4G)
+			max_end = 4 * GiB; /* stay under the identity map we build */
+		ret = x86_choose_initrd_address(&vm->plan, initrd_len, max_end, kernel_addr,
+						info.init_size, &initrd_addr);
+		if (ret) {
+			pr_err("initrd '%s' (%s) does not fit in guest RAM below 0x%llx next to the kernel; use a larger -m",
+			       cfg->initrd, format_size(initrd_len, sz, sizeof(sz)),
+			       (unsigned long long)max_end);
+			goto out;
+		}
+		guest_mem_write(&vm->mem, initrd_addr, initrd, initrd_len);
+	}
+
+	cmdline_len = build_cmdline(cfg, cmdline, MIN(sizeof(cmdline), (size_t)info.cmdline_size + 1));
+	if (cmdline_len < 0) {
+		pr_err("kernel command line is longer than the kernel accepts (%u bytes)", info.cmdline_size);
+		ret = -E2BIG;
+		goto out;
+	}
+	guest_mem_write(&vm->mem, X86_BOOT_CMDLINE, cmdline, (u64)cmdline_len + 1);
+
+	bp = guest_mem_ptr(&vm->mem, X86_BOOT_PARAMS, sizeof(*bp));
+	memset(bp, 0, sizeof(*bp));
+	/* The setup header is copied as the kernel wrote it, then filled in. */
+	memcpy((u8 *)bp + 0x1f1, image + 0x1f1,
+	       MIN(info.header_end, sizeof(*bp)) - 0x1f1);
+	bp->hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
+	bp->hdr.loadflags |= CAN_USE_HEAP;
+	bp->hdr.heap_end_ptr = 0xfe00;
+	bp->hdr.vid_mode = 0xffff;
+	bp->hdr.code32_start = (u32)kernel_addr;
+	bp->hdr.cmd_line_ptr = (u32)X86_BOOT_CMDLINE;
+	bp->hdr.ramdisk_image = (u32)initrd_addr;
+	bp->hdr.ramdisk_size = (u32)initrd_len;
+	bp->ext_ramdisk_image = (u32)(initrd_addr >> 32);
+	bp->ext_ramdisk_size = (u32)((u64)initrd_len >> 32);
+	bp->acpi_rsdp_addr = X86_ACPI_BASE;
+	nentries = x86_build_e820(&vm->plan, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
+	if (nentries < 0) {
+		pr_err("guest memory map needs more than %d e820 entries", E820_MAX_ENTRIES_ZEROPAGE);
+		ret = nentries;
+		goto out;
+	}
+	bp->e820_entries = (u8)nentries;
+	/* The 64-bit entry point is 0x200 past the start of the protected-mode code. */
+	*entry = kernel_addr + 0x200;
+	pr_debug("kernel at 0x%llx (init_size 0x%x), initrd at 0x%llx (%zu bytes), cmdline '%s'",
+		 (unsigned long long)kernel_addr, info.init_size, (unsigned long long)initrd_addr,
+		 initrd_len, cmdline);
+	ret = 0;
+out:
+	free(image);
+	free(initrd);
+	return ret;
+}

@@ -1,0 +1,69 @@
+#include "layout.h"
+
+#include <cpuid.h>
+#include <stdio.h>
+
+unsigned int x86_host_phys_bits(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	/* CPUID 0x80000008 EAX[7:0]: physical address bits (Intel SDM vol. 2). */
+	if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) && eax >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx) && (eax & 0xff) >= 32)
+		return eax & 0xff;
+	return 36;
+}
+
+int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
+		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
+		    struct memory_plan *plan)
+{
+	char limit_label[64];
+	const u64 ecam_size = X86_PCI_ECAM_BUSES * MiB;
+	const struct plan_window_request windows[] = {
+		{ .name = "legacy", .label = "legacy BIOS area, ACPI tables",
+		  .kind = REGION_FIRMWARE, .placement = PLACE_FIXED,
+		  .addr = X86_LEGACY_HOLE_START,
+		  .size = X86_LEGACY_HOLE_END - X86_LEGACY_HOLE_START,
+		  .firmware_reserved = true },
+		{ .name = "ioapic", .label = "IOAPIC", .kind = REGION_ARCH,
+		  .placement = PLACE_FIXED, .addr = X86_IOAPIC_BASE, .size = 0x1000,
+		  .firmware_reserved = true },
+		{ .name = "lapic", .label = "LAPIC + MSI doorbell window",
+		  .kind = REGION_ARCH, .placement = PLACE_FIXED, .addr = X86_LAPIC_BASE,
+		  .size = X86_MSI_WINDOW_SIZE, .firmware_reserved = true },
+		/* KVM's real-mode TSS and identity-map pages (KVM_SET_TSS_ADDR). */
+		{ .name = "kvm-tss", .label = "KVM TSS and identity map",
+		  .kind = REGION_ARCH, .placement = PLACE_FIXED, .addr = X86_KVM_PRIVATE_BASE,
+		  .size = X86_KVM_PRIVATE_SIZE, .firmware_reserved = true },
+		/* The 32-bit PCI hole, placed top-down under the IOAPIC. */
+		{ .name = PLAN_PCI_ECAM, .label = "PCI ECAM (MMCONFIG, 16 buses)",
+		  .kind = REGION_DEVICE, .placement = PLACE_TOP_DOWN_BELOW,
+		  .max_end = X86_IOAPIC_BASE, .size = ecam_size, .align = ecam_size,
+		  .firmware_reserved = true },
+		{ .name = PLAN_PCI_MMIO32, .label = "PCI 32-bit MMIO window",
+		  .kind = REGION_DEVICE, .placement = PLACE_TOP_DOWN_BELOW,
+		  .max_end = X86_IOAPIC_BASE, .size = X86_PCI_MMIO32_SIZE,
+		  .align = 256 * MiB },
+		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window",
+		  .kind = REGION_DEVICE, .placement = PLACE_ABOVE_RAM,
+		  .size = X86_PCI_MMIO64_SIZE, .min_size = 1 * GiB,
+		  .align = 1 * GiB },
+	};
+	const struct plan_policy policy = {
+		.arch = "x86_64",
+		.addr_limit = 1ULL << phys_bits,
+		.addr_limit_label = limit_label,
+		.ram_base = 0,
+		.high_ram_base = X86_HIGH_RAM_BASE,
+		.ram_align = 4 * KiB,
+		/* Boot structures, the SMP trampoline and a kernel need low RAM. */
+		.min_low_ram = 32 * MiB,
+		.windows = windows,
+		.nwindows = ARRAY_SIZE(windows),
+	};
+
+	snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
+		 phys_bits);
+	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
+}

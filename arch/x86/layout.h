@@ -1,0 +1,50 @@
+/*
+ * The x86-64 guest platform: architectural addresses that never move, and
+ * the request handed to the memory planner for everything that does.
+ */
+#ifndef ARCH_X86_LAYOUT_H
+#define ARCH_X86_LAYOUT_H
+
+#include "vmm/planner.h"
+
+/* Fixed by the architecture or by decades of PC convention. */
+#define X86_LEGACY_HOLE_START 0xa0000ULL  /* VGA + option ROM + BIOS area */
+#define X86_LEGACY_HOLE_END 0x100000ULL
+#define X86_IOAPIC_BASE 0xfec00000ULL
+#define X86_LAPIC_BASE 0xfee00000ULL
+#define X86_MSI_WINDOW_SIZE 0x100000ULL   /* 0xfee00000-0xfeefffff */
+#define X86_KVM_PRIVATE_BASE 0xfffbc000ULL /* identity map page + 3 TSS pages */
+#define X86_KVM_PRIVATE_SIZE 0x4000ULL
+#define X86_HIGH_RAM_BASE 0x100000000ULL
+
+/* Boot structures in low RAM (all below 640 KiB, all 4 KiB aligned). */
+#define X86_BOOT_GDT 0x1000ULL
+#define X86_BOOT_PARAMS 0x7000ULL
+#define X86_BOOT_PML4 0x9000ULL
+#define X86_BOOT_PDPT 0xa000ULL
+#define X86_BOOT_PD 0xb000ULL             /* four pages: 4 GiB of 2 MiB pages */
+#define X86_BOOT_CMDLINE 0x20000ULL
+#define X86_BOOT_CMDLINE_MAX 0x10000ULL
+/* ACPI tables live in the BIOS area where the RSDP scan looks. */
+#define X86_ACPI_BASE 0xe0000ULL
+#define X86_ACPI_SIZE 0x20000ULL
+
+/* PCI: a single segment; 16 buses are plenty for a small VMM. */
+#define X86_PCI_ECAM_BUSES 16
+#define X86_PCI_MMIO32_SIZE (512 * MiB)
+#define X86_PCI_MMIO64_SIZE (32 * GiB)
+
+/* Window names, for plan_find(). */
+#define PLAN_PCI_ECAM "pci-ecam"
+#define PLAN_PCI_MMIO32 "pci-mmio32"
+#define PLAN_PCI_MMIO64 "pci-mmio64"
+
+/* Guest physical address width the host CPU and KVM can back. */
+unsigned int x86_host_phys_bits(void);
+
+/* Builds the guest map for ram_size bytes around the given host holes. */
+int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
+		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
+		    struct memory_plan *plan);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * vCPU state for the Linux 64-bit boot protocol: the boot CPU starts in
+ * long mode at the kernel's 64-bit entry with RSI pointing at boot_params,
+ * on identity-mapped page tables and the __BOOT_CS/__BOOT_DS segments
+ * (0x10/0x18) the protocol requires. The other CPUs wait for INIT/SIPI in
+ * the in-kernel LAPIC.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/arch.h"
+#include "cpuid.h"
+#include "layout.h"
+#include "platform.h"
+#include "vmm/log.h"
+
+#define CR0_PE (1u << 0)
+#define CR0_ET (1u << 4)
+#define CR0_PG (1u << 31)
+#define CR4_PAE (1u << 5)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define PAGE_PRESENT_RW 0x3ULL
+#define PAGE_PS 0x80ULL
+
+#define GDT_CODE64 0x00af9b000000ffffULL
+#define GDT_DATA 0x00cf93000000ffffULL
+#define GDT_TSS 0x00008b0000000fffULL
+#define SEL_CODE 0x10
+#define SEL_DATA 0x18
+#define SEL_TSS 0x20
+
+#define APIC_LVT0 0x350
+#define APIC_LVT1 0x360
+#define APIC_MODE_NMI 0x4
+#define APIC_MODE_EXTINT 0x7
+
+/* Identity map of the first 4 GiB with 2 MiB pages, and the GDT. */
+int x86_write_boot_tables(struct vm *vm)
+{
+	u64 gdt[] = { 0, 0, GDT_CODE64, GDT_DATA, GDT_TSS };
+	u64 *pml4 = guest_mem_ptr(&vm->mem, X86_BOOT_PML4, 4096);
+	u64 *pdpt = guest_mem_ptr(&vm->mem, X86_BOOT_PDPT, 4096);
+	u64 *pd = guest_mem_ptr(&vm->mem, X86_BOOT_PD, 4 * 4096);
+
+	if (!pml4 || !pdpt || !pd || guest_mem_write(&vm->mem, X86_BOOT_GDT, gdt, sizeof(gdt))) {
+		pr_err("guest RAM does not cover the boot structures at 0x%llx-0x%llx",
+		       X86_BOOT_GDT, X86_BOOT_PD + 4 * 4096);
+		return -EFAULT;
+	}
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	pml4[0] = X86_BOOT_PDPT | PAGE_PRESENT_RW;
+	for (u64 i = 0; i < 4; i++)
+		pdpt[i] = (X86_BOOT_PD + i * 4096) | PAGE_PRESENT_RW;
+	for (u64 i = 0; i < 4 * 512; i++)
+		pd[i] = (i * 2 * MiB) | PAGE_PRESENT_RW | PAGE_PS;
+	return 0;
+}
+
+static void segment(struct kvm_segment *s, u16 selector, u8 type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = selector;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+static int setup_long_mode(struct vcpu *vcpu, u64 entry)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rflags = 0x2, .rip = entry, .rsi = X86_BOOT_PARAMS };
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	segment(&sregs.cs, SEL_CODE, 0xb, true);
+	segment(&sregs.ds, SEL_DATA, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	memset(&sregs.tr, 0, sizeof(sregs.tr));
+	sregs.tr.selector = SEL_TSS;
+	sregs.tr.limit = 0xfff;
+	sregs.tr.type = 0xb;
+	sregs.tr.present = 1;
+	sregs.gdt.base = X86_BOOT_GDT;
+	sregs.gdt.limit = 5 * 8 - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
+	sregs.cr3 = X86_BOOT_PML4;
+	sregs.cr4 = CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+		return -errno;
+	return 0;
+}
+
+/* LINT0 receives the 8259's ExtINT, LINT1 NMIs: the PC's virtual wire mode. */
+static int setup_lapic(struct vcpu *vcpu)
+{
+	struct kvm_lapic_state lapic;
+	u32 lvt;
+
+	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) < 0)
+		return -errno;
+	memcpy(&lvt, &lapic.regs[APIC_LVT0], 4);
+	lvt = (lvt & ~0x700u) | (APIC_MODE_EXTINT << 8);
+	memcpy(&lapic.regs[APIC_LVT0], &lvt, 4);
+	memcpy(&lvt, &lapic.regs[APIC_LVT1], 4);
+	lvt = (lvt & ~0x700u) | (APIC_MODE_NMI << 8);
+	memcpy(&lapic.regs[APIC_LVT1], &lvt, 4);
+	return ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
+}
+
+int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
+{
+	struct x86_platform *pf = vm->arch;
+	size_t size = sizeof(*pf->cpuid) + pf->cpuid->nent * sizeof(pf->cpuid->entries[0]);
+	struct kvm_cpuid2 *cpuid = malloc(size);
+	int err;
+
+	if (!cpuid)
+		return -ENOMEM;
+	memcpy(cpuid, pf->cpuid, size);
+	x86_cpuid_for_vcpu(cpuid, vcpu->index, vm->nvcpus_planned);
+	err = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
+	free(cpuid);
+	if (err) {
+		pr_err("vCPU %u: KVM_SET_CPUID2: %s", vcpu->index, strerror(-err));
+		return err;
+	}
+	err = setup_lapic(vcpu);
+	if (!err && vcpu->index == 0)
+		err = setup_long_mode(vcpu, pf->kernel_entry);
+	if (err)
+		pr_err("vCPU %u: cannot set up registers: %s", vcpu->index, strerror(-err));
+	return err;
+}
+
+void arch_vcpu_dump(struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return;
+	pr_err("vCPU %u: rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
+	       vcpu->index, regs.rip, regs.rsp, regs.rflags, sregs.cr0, sregs.cr3, sregs.cr4,
+	       sregs.efer);
+}

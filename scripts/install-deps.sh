@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs, with apt, whatever the build, the tests and the nested harness
+# need and is not yet on this Debian machine. Safe to run again: it only
+# calls apt when a package is missing.
+set -eu
+
+need_backports=0
+packages="build-essential pkg-config linux-libc-dev libfdt-dev libseccomp-dev
+liburing-dev libcmocka-dev qemu-system-x86 qemu-utils busybox-static cpio kmod
+xz-utils zstd e2fsprogs iproute2"
+
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+
+# The guest kernels come from bookworm-backports (Debian's 6.12 series).
+if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	need_backports=1
+fi
+
+if [ -z "$missing" ] && [ "$need_backports" = 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+
+if [ "$need_backports" = 1 ]; then
+	uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+	[ -n "$uri" ] || uri=http://deb.debian.org/debian
+	cat > /etc/apt/sources.list.d/vmm-backports.sources <<SRC
+Types: deb
+URIs: $uri
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+[ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing

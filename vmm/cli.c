@@ -1,0 +1,136 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "size.h"
+
+void cli_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmm run -k KERNEL [options]    boot a guest\n"
+		"       vmm plan [options] [--json]    print the guest memory map run would build\n"
+		"\n"
+		"options:\n"
+		"  -k, --kernel PATH    bzImage to boot\n"
+		"  -i, --initrd PATH    initramfs\n"
+		"  -p, --params STR     kernel command line (console=ttyS0 is added)\n"
+		"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 256M; no suffix: MiB)\n"
+		"  -c, --cpus N         vCPUs (default 1)\n"
+		"      --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
+		"      --json           plan: print JSON\n"
+		"  -d, --debug          verbose VMM messages\n"
+		"\n"
+		"exit status: 0 guest powered off, 3 guest reset, 124 timeout, 2 usage error, 1 VMM failure\n");
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *text, unsigned long max, unsigned int *out)
+{
+	unsigned long value;
+	char *end;
+
+	if (!text || text[0] < '0' || text[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || *end || value > max)
+		return -EINVAL;
+	*out = (unsigned int)value;
+	return 0;
+}
+
+enum { OPT_TIMEOUT = 256, OPT_JSON };
+
+int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
+{
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "params", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *command;
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_size = DEFAULT_RAM_SIZE;
+	cfg->ncpus = DEFAULT_NCPUS;
+
+	if (argc < 2)
+		return fail(err, errlen, "no command given; try 'vmm run -k bzImage' or 'vmm --help'");
+	command = argv[1];
+	if (!strcmp(command, "run")) {
+		cfg->command = CMD_RUN;
+	} else if (!strcmp(command, "plan")) {
+		cfg->command = CMD_PLAN;
+	} else if (!strcmp(command, "help") || !strcmp(command, "--help") || !strcmp(command, "-h")) {
+		cfg->command = CMD_HELP;
+		return 0;
+	} else if (!strcmp(command, "version") || !strcmp(command, "--version")) {
+		cfg->command = CMD_VERSION;
+		return 0;
+	} else {
+		return fail(err, errlen, "unknown command '%s'; commands: run, plan, help", command);
+	}
+
+	optind = 1; /* getopt_long starts at argv[1]: the command name */
+	opterr = 0;
+	argv[1] = argv[0];
+	while ((opt = getopt_long(argc - 1, argv + 1, ":k:i:p:m:c:dh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'k': cfg->kernel = optarg; break;
+		case 'i': cfg->initrd = optarg; break;
+		case 'p': cfg->params = optarg; break;
+		case 'm':
+			if (parse_mem_size(optarg, &cfg->ram_size) || cfg->ram_size == 0)
+				return fail(err, errlen, "bad memory size '%s'; use e.g. -m 512M or -m 2G", optarg);
+			if (!IS_ALIGNED(cfg->ram_size, 4 * KiB))
+				return fail(err, errlen, "memory size '%s' is not a multiple of 4 KiB", optarg);
+			break;
+		case 'c':
+			if (parse_uint(optarg, MAX_NCPUS, &cfg->ncpus) || cfg->ncpus == 0)
+				return fail(err, errlen, "bad CPU count '%s'; use -c N with 1 <= N <= %d", optarg, MAX_NCPUS);
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, 365u * 24 * 3600, &cfg->timeout_sec) || cfg->timeout_sec == 0)
+				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
+			break;
+		case OPT_JSON: cfg->json = true; break;
+		case 'd': cfg->debug = true; break;
+		case 'h': cfg->command = CMD_HELP; return 0;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind]);
+		default:
+			return fail(err, errlen, "unknown option '%s'; see 'vmm --help'", argv[optind]);
+		}
+	}
+	if (optind < argc - 1)
+		return fail(err, errlen, "unexpected argument '%s'; see 'vmm --help'", argv[optind + 1]);
+	if (cfg->command == CMD_RUN && !cfg->kernel)
+		return fail(err, errlen, "no kernel given; use 'vmm run -k PATH/bzImage'");
+	if (cfg->command == CMD_RUN && cfg->json)
+		return fail(err, errlen, "--json is an option of 'vmm plan'");
+	return 0;
+}

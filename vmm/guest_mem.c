@@ -1,0 +1,75 @@
+#include "guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "log.h"
+
+int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
+{
+	memset(mem, 0, sizeof(*mem));
+	for (unsigned int i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+		struct guest_bank *bank;
+		void *hva;
+
+		if (r->kind != REGION_RAM && r->kind != REGION_FIRMWARE)
+			continue;
+		if (mem->nbanks == GUEST_MEM_MAX_BANKS) {
+			pr_err("guest memory is split into more than %d banks", GUEST_MEM_MAX_BANKS);
+			guest_mem_free(mem);
+			return -E2BIG;
+		}
+		/*
+		 * MAP_NORESERVE: guest RAM is touched lazily, so a guest that
+		 * uses little of its RAM costs little host memory.
+		 */
+		hva = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (hva == MAP_FAILED) {
+			int err = -errno;
+
+			pr_err("cannot allocate %llu MiB of guest memory: %s",
+			       (unsigned long long)(r->size / MiB), strerror(errno));
+			guest_mem_free(mem);
+			return err;
+		}
+		madvise(hva, r->size, MADV_HUGEPAGE);
+		bank = &mem->banks[mem->nbanks++];
+		bank->gpa = r->start;
+		bank->size = r->size;
+		bank->hva = hva;
+		bank->dma = r->kind == REGION_RAM;
+	}
+	return 0;
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	for (unsigned int i = 0; i < mem->nbanks; i++)
+		munmap(mem->banks[i].hva, mem->banks[i].size);
+	mem->nbanks = 0;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
+{
+	for (unsigned int i = 0; i < mem->nbanks; i++) {
+		const struct guest_bank *b = &mem->banks[i];
+
+		/* Written to be overflow-proof for hostile gpa/len values. */
+		if (gpa >= b->gpa && gpa - b->gpa < b->size && len <= b->size - (gpa - b->gpa))
+			return b->hva + (gpa - b->gpa);
+	}
+	return NULL;
+}
+
+int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len)
+{
+	void *dst = guest_mem_ptr(mem, gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}

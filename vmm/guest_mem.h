@@ -1,0 +1,37 @@
+/*
+ * Guest memory as the VMM sees it: the planner's backed regions (RAM and
+ * firmware areas), each an anonymous mapping registered as a KVM memslot.
+ * Every guest-driven access goes through guest_mem_ptr(), which refuses
+ * ranges that are not entirely inside one bank.
+ */
+#ifndef VMM_GUEST_MEM_H
+#define VMM_GUEST_MEM_H
+
+#include "planner.h"
+#include "util.h"
+
+#define GUEST_MEM_MAX_BANKS 64
+
+struct guest_bank {
+	u64 gpa;
+	u64 size;
+	u8 *hva;
+	bool dma; /* RAM the devices may DMA to (firmware areas are not) */
+};
+
+struct guest_mem {
+	struct guest_bank banks[GUEST_MEM_MAX_BANKS];
+	unsigned int nbanks;
+};
+
+/* Maps every RAM and firmware region of the plan. */
+int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan);
+void guest_mem_free(struct guest_mem *mem);
+
+/* Host pointer for [gpa, gpa+len), or NULL when it is not all guest memory. */
+void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len);
+
+/* Copies into guest memory; -EFAULT when the range is not guest memory. */
+int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len);
+
+#endif

@@ -1,0 +1,101 @@
+/* /dev/kvm and the VM file descriptor. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vm.h"
+
+int kvm_open(struct vm *vm)
+{
+	int version;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT)
+			pr_err("/dev/kvm does not exist: load the kvm module (modprobe kvm_intel or kvm_amd) and enable virtualization in firmware");
+		else if (err == EACCES || err == EPERM)
+			pr_err("no permission to open /dev/kvm: run as root or add your user to the 'kvm' group");
+		else
+			pr_err("cannot open /dev/kvm: %s", strerror(err));
+		return -err;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		pr_err("/dev/kvm speaks API version %d, this VMM needs %d", version, KVM_API_VERSION);
+		return -EINVAL;
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int kvm_check_extension(struct vm *vm, int cap)
+{
+	int fd = vm->vm_fd >= 0 ? vm->vm_fd : vm->kvm_fd;
+	int ret = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return ret < 0 ? 0 : ret;
+}
+
+int kvm_create_vm(struct vm *vm)
+{
+	int max_vcpus;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		return -errno;
+	}
+	max_vcpus = kvm_check_extension(vm, KVM_CAP_MAX_VCPUS);
+	if (!max_vcpus)
+		max_vcpus = kvm_check_extension(vm, KVM_CAP_NR_VCPUS);
+	if (!max_vcpus)
+		max_vcpus = 4; /* documented default when neither capability exists */
+	if (vm->cfg->ncpus > (unsigned int)max_vcpus) {
+		pr_err("%u vCPUs requested but this host's KVM allows at most %d; use -c %d or fewer",
+		       vm->cfg->ncpus, max_vcpus, max_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int kvm_map_memory(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->mem.nbanks; i++) {
+		const struct guest_bank *b = &vm->mem.banks[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = b->gpa,
+			.memory_size = b->size,
+			.userspace_addr = (unsigned long)b->hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+			pr_err("KVM_SET_USER_MEMORY_REGION [0x%llx, +0x%llx): %s",
+			       (unsigned long long)b->gpa, (unsigned long long)b->size,
+			       strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int kvm_irq_line(struct vm *vm, unsigned int gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+		pr_warn("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+enum log_level log_threshold = LOG_WARN;
+
+static const char *const level_prefix[] = {
+	[LOG_ERR] = "vmm: error: ",
+	[LOG_WARN] = "vmm: warning: ",
+	[LOG_INFO] = "vmm: ",
+	[LOG_DEBUG] = "vmm: debug: ",
+};
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (level > log_threshold)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/*
+	 * One write per line, with \r so that messages stay readable while
+	 * the terminal is in raw mode for the guest console.
+	 */
+	fprintf(stderr, "%s%s\r\n", level_prefix[level], line);
+}

@@ -1,0 +1,54 @@
+/* vmm: a small KVM virtual machine monitor built for device passthrough. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "arch/arch.h"
+#include "cli.h"
+#include "log.h"
+#include "plan_print.h"
+#include "vm.h"
+
+#ifndef VMM_VERSION
+#define VMM_VERSION "dev"
+#endif
+
+static int cmd_plan(const struct vm_config *cfg)
+{
+	struct memory_plan plan;
+
+	if (arch_plan_memory(cfg, NULL, 0, &plan)) {
+		pr_err("%s", plan.error);
+		return EXIT_FAILURE_VMM;
+	}
+	if (cfg->json)
+		plan_print_json(&plan, cfg->ncpus, stdout);
+	else
+		plan_print_table(&plan, cfg->ncpus, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	if (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
+		pr_err("%s", err);
+		return EXIT_USAGE;
+	}
+	if (cfg.debug)
+		log_threshold = LOG_DEBUG;
+	switch (cfg.command) {
+	case CMD_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CMD_VERSION:
+		printf("vmm %s\n", VMM_VERSION);
+		return 0;
+	case CMD_PLAN:
+		return cmd_plan(&cfg);
+	case CMD_RUN:
+		return vm_run(&cfg);
+	}
+	return EXIT_USAGE;
+}
