@@ -86,8 +86,10 @@ static size_t build_dsdt(struct table_writer *w, const struct memory_plan *plan)
 	size_t at = reserve(w, 0);
 	struct aml a;
 
-	if (w->overflow)
+	if (w->overflow || at + 36 >= w->cap) {
+		w->overflow = true;
 		return 0;
+	}
 	aml_init(&a, w->buf + at + 36, w->cap - at - 36);
 
 	aml_scope(&a, "\\_SB_");
@@ -129,7 +131,9 @@ static size_t build_dsdt(struct table_writer *w, const struct memory_plan *plan)
 		w->overflow = true;
 		return 0;
 	}
-	reserve(w, 36 + a.len);
+	/* Claim what the AML wrote in place (reserve() would zero it). */
+	w->len = at + 36 + a.len;
+	memset(w->buf + at, 0, 36);
 	header(w->buf + at, "DSDT", (u32)(36 + a.len), 2);
 	finish(w->buf + at, (u32)(36 + a.len));
 	return at;

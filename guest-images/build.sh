@@ -1,0 +1,101 @@
+#!/bin/bash
+# guest-images/build.sh [--print] [--force]
+#
+# Builds (or finds in the cache) the images the nested tests boot:
+#   KERNEL     Debian 6.12 amd64 vmlinuz (both L1 host and L2 guest kernel)
+#   L1_INITRD  initramfs of the L1 host (see l1/init)
+#   L2_INITRD  initramfs of the L2 test guest (see l2/init)
+# and prints them as shell-sourceable lines on stdout:
+#   eval "$(guest-images/build.sh --print)"
+#
+# Cache: ${VMM_CACHE:-$HOME/.cache/vmm}/images/. Each artefact lives in a
+# directory named after its inputs, so it is rebuilt only when they change:
+#   kernel-<package>_<version>/   the resolved concrete kernel package
+#   l1-<hash>/, l2-<hash>/        hash of: kernel package+version, busybox
+#                                 version, and the files that produce them
+#                                 (this script, lib/*, the init, the module
+#                                 list)
+# Old entries are left in place (cheap, and another checkout may use them);
+# delete the directory to reclaim space.
+#
+# Options:
+#   --print   print only the KERNEL=/L1_INITRD=/L2_INITRD= lines (progress
+#             messages of a build, if one is needed, still go to stderr)
+#   --force   rebuild the initramfs images even if cached
+# Environment:
+#   VMM_CACHE         cache root (default ~/.cache/vmm)
+#   VMM_KERNEL_META   kernel meta-package (default linux-image-6.12-amd64)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${VMM_CACHE:-$HOME/.cache/vmm}/images
+meta=${VMM_KERNEL_META:-linux-image-6.12-amd64}
+print_only=0 force=0
+for a in "$@"; do
+	case $a in
+	--print) print_only=1 ;;
+	--force) force=1 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "build.sh: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+
+# shellcheck source=lib/kernel.sh disable=SC1091
+. "$here/lib/kernel.sh"
+
+log() { echo "build.sh: $*" >&2; }
+
+mkdir -p "$cache"
+# One builder at a time per cache (parallel test jobs may all call us);
+# the others wait and then find everything cached.
+exec 9>"$cache/.lock"
+flock 9
+
+# --- inputs ----------------------------------------------------------------
+read -r kpkg kversion < <(kernel_resolve "$meta") || exit 1
+bb_version=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) || {
+	log "busybox-static is not installed (run scripts/install-deps.sh)"
+	exit 1
+}
+
+# --- kernel ------------------------------------------------------------------
+kdir="$cache/kernel-${kpkg}_${kversion}"
+if [ ! -f "$kdir/kver" ]; then
+	log "fetching $kpkg $kversion"
+	kernel_fetch "$kpkg" "$kversion" "$kdir"
+fi
+kver=$(cat "$kdir/kver")
+kernel="$kdir/root/boot/vmlinuz-$kver"
+
+# --- initramfs images --------------------------------------------------------
+# image_key NAME: hash of everything that determines l{1,2}.cpio.gz.
+image_key() {
+	{
+		echo "kernel=$kpkg $kversion"
+		echo "busybox=$bb_version"
+		cat "$here/build.sh" "$here"/lib/*.sh "$here/$1/init" "$here/$1/modules"
+	} | sha256sum | cut -c1-16
+}
+
+# image NAME: path of NAME.cpio.gz, built if missing.
+image() {
+	local name=$1 dir
+	dir="$cache/$name-$(image_key "$name")"
+	if [ "$force" = 1 ] || [ ! -f "$dir/$name.cpio.gz" ]; then
+		log "building $name.cpio.gz for $kver"
+		mkdir -p "$dir"
+		"$here/lib/mkinitramfs.sh" "$kdir/root" "$kver" \
+			"$here/$name/modules" "$here/$name/init" "$dir/$name.cpio.gz"
+	fi
+	echo "$dir/$name.cpio.gz"
+}
+
+l1=$(image l1)
+l2=$(image l2)
+
+if [ "$print_only" = 0 ]; then
+	log "kernel $kpkg $kversion, busybox $bb_version"
+	log "sizes: vmlinuz $(du -h "$kernel" | cut -f1), l1 $(du -h "$l1" | cut -f1), l2 $(du -h "$l2" | cut -f1)"
+fi
+# %q: safe to eval even if $HOME has odd characters.
+printf 'KERNEL=%q\nL1_INITRD=%q\nL2_INITRD=%q\n' "$kernel" "$l1" "$l2"

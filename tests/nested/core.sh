@@ -1,0 +1,73 @@
+#!/bin/bash
+# Integration tests of the x86-64 core, run inside L1 (real KVM) by
+# run-integration.sh: build/vmm boots the L2 test guest and we check what
+# the guest reports and how the VMM exits.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/tests/lib.sh"
+
+vmm=${VMM:-$root/build/vmm}
+: "${KERNEL:?}" "${L2_INITRD:?}"
+out=$(mktemp -d)
+
+# boot NAME ARGS... : runs the VMM, output in $out/NAME.log, status in $rc.
+boot() {
+	local name=$1
+	shift
+	local t0=$(date +%s%N)
+	timeout -k 10 300 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" "$@" </dev/null >"$out/$name.log" 2>&1
+	rc=$?
+	echo "   ($name: exit $rc after $((($(date +%s%N) - t0) / 1000000)) ms)"
+}
+field() { tr -d '\r' < "$out/$1.log" | sed -n "s/^VMMTEST $2=//p" | head -n1; }
+show_tail() { echo "--- last lines of $1:"; tr -d '\r' < "$out/$1.log" | tail -n 15; }
+
+# memtotal_ok NAME MiB: MemTotal is RAM less what the kernel keeps for itself,
+# so it must be below the request but within 25% of it.
+memtotal_ok() {
+	local kb=$(field "$1" memtotal_kb) want=$(($2 * 1024))
+	[ -n "$kb" ] && [ "$kb" -le "$want" ] && [ "$kb" -ge $((want * 3 / 4)) ]
+}
+
+boot smp2 -c 2 -m 256M -p "panic=-1 vmmtest.action=poweroff"
+expect_eq "2 vCPUs: guest sees 2 CPUs" 2 "$(field smp2 nproc)"
+check "256M: guest MemTotal matches -m 256M ($(field smp2 memtotal_kb) kB)" memtotal_ok smp2 256
+expect_eq "poweroff from the guest exits 0" 0 "$rc"
+[ "$rc" = 0 ] || show_tail smp2
+
+boot smp4 -c 4 -m 1G -p "panic=-1 vmmtest.action=reboot"
+expect_eq "4 vCPUs: guest sees 4 CPUs" 4 "$(field smp4 nproc)"
+check "1G: guest MemTotal matches -m 1G ($(field smp4 memtotal_kb) kB)" memtotal_ok smp4 1024
+expect_eq "reboot from the guest exits 3" 3 "$rc"
+[ "$rc" = 3 ] || show_tail smp4
+
+boot panic -m 192M -p "panic=-1 vmmtest.action=panic"
+check "panic with panic=-1 reached userspace first" grep -q "VMMTEST userspace" "$out/panic.log"
+expect_eq "guest panic with panic=-1 exits 3" 3 "$rc"
+
+boot timeout --timeout 40 -m 128M -p "vmmtest.action=hang"
+check "hanging guest reached userspace before the timeout" grep -q "VMMTEST userspace" "$out/timeout.log"
+expect_eq "--timeout exits 124" 124 "$rc"
+
+# A guest above 4 GiB: RAM split around the 32-bit PCI hole.
+boot high -c 1 -m 4608M -p "vmmtest.action=poweroff"
+check "4.5G: guest MemTotal matches RAM split around the PCI hole" memtotal_ok high 4608
+expect_eq "4.5G guest powers off" 0 "$rc"
+
+# SIGTERM stops the guest cleanly: 128 + 15.
+"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 128M -p "vmmtest.action=hang" </dev/null >"$out/sigterm.log" 2>&1 &
+pid=$!
+for _ in $(seq 120); do grep -q "VMMTEST userspace" "$out/sigterm.log" && break; sleep 1; done
+kill -TERM "$pid"
+wait "$pid"
+expect_eq "SIGTERM stops the VMM with status 143" 143 "$?"
+
+# The map the guest saw is the one `vmm plan` prints.
+"$vmm" plan -m 256M -c 2 > "$out/plan.txt"
+check "plan shows the LAPIC/MSI window" grep -q "0x00000000fee00000  0x00000000feefffff" "$out/plan.txt"
+check "guest e820 matches the plan (no RAM at 0xfee00000)" \
+	bash -c "! tr -d '\r' < '$out/smp2.log' | grep -E 'BIOS-e820: \[mem 0x00000000fe[e-f].*usable'"
+
+rm -rf "$out"
+finish integration-core

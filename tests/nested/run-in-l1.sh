@@ -1,0 +1,177 @@
+#!/bin/bash
+# tests/nested/run-in-l1.sh <command> [args...]
+#
+# Runs <command> inside an "L1" Linux host booted under QEMU TCG, where
+# /dev/kvm (on emulated AMD SVM+NPT) and VFIO (emulated intel-iommu,
+# e1000e NIC) are real kernel drivers. Needed because this machine's own
+# /dev/kvm cannot boot a Linux guest.
+#
+# Inside L1 the command runs chrooted in a writable (tmpfs overlay) view of
+# this machine's / (shared read-only over 9p), so binaries built here, e.g.
+# build/vmm, run unchanged; cwd is the caller's cwd. Writes inside L1 are
+# lost when it powers off: report results on stdout/stderr.
+#
+# L1's console is streamed to stdout and saved to a log file. The exit
+# status is the command's (from the "L1-EXIT=<n>" console marker), or 125
+# if L1 did not boot, the command did not finish within the timeout, or no
+# marker was seen. Needs no terminal: stdin is not used (see L1_INTERACTIVE).
+#
+# Environment (all optional):
+#   L1_MEM=3072           L1 RAM in MiB
+#   L1_SMP=2              L1 vCPUs (2 measured faster than 1 on a 2-core
+#                         machine for an L2 boot, see tests/nested/README.md)
+#   L1_TIMEOUT=1200       seconds until the whole run is abandoned
+#   L1_BOOT_TIMEOUT=300   seconds until L1 must have reached its init
+#   L1_ENV="A B"          names of variables of this environment to pass to
+#                         the command (HOME, VMM_CACHE, and KERNEL and
+#                         L2_INITRD from guest-images/build.sh always are)
+#   L1_APPEND=...         extra L1 kernel command line arguments
+#   L1_QEMU_ARGS=...      extra QEMU arguments (word-split), e.g.
+#                         "-device igb,netdev=n1 -netdev user,id=n1"
+#   L1_QEMU=qemu-system-x86_64
+#   L1_INTERACTIVE=1      console on this terminal (command gets it as
+#                         stdin; Ctrl-A x quits QEMU); no timeouts
+#   VMM_TEST_LOG_DIR=/tmp where the console log goes (path printed at the end)
+#   VMM_CACHE             image cache root, see guest-images/build.sh
+set -uo pipefail
+
+if [ $# -eq 0 ]; then
+	sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+fi
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+die125() { echo "run-in-l1: $*" >&2; exit 125; }
+
+mem=${L1_MEM:-3072}
+smp=${L1_SMP:-1}
+timeout=${L1_TIMEOUT:-1200}
+boot_timeout=${L1_BOOT_TIMEOUT:-300}
+qemu=${L1_QEMU:-qemu-system-x86_64}
+interactive=${L1_INTERACTIVE:-0}
+logdir=${VMM_TEST_LOG_DIR:-/tmp}
+
+images=$("$root/guest-images/build.sh" --print) || die125 "guest-images/build.sh failed"
+eval "$images"
+
+# --- encode the command for L1's /init (see guest-images/l1/init) --------
+# base64 per item, comma-separated; "-" stands for an empty string since
+# a trailing empty field would vanish when /init splits the list.
+b64() { if [ -z "$1" ]; then printf -- -; else printf '%s' "$1" | base64 -w0; fi; }
+join_b64() {
+	local out='' sep='' x
+	for x in "$@"; do out+="$sep$(b64 "$x")"; sep=,; done
+	printf '%s' "$out"
+}
+
+# The images are passed along so scripts in L1 need not run build.sh
+# (apt-cache under TCG costs ~15 s).
+envs=("HOME=$HOME" "KERNEL=$KERNEL" "L2_INITRD=$L2_INITRD")
+[ -z "${VMM_CACHE:-}" ] || envs+=("VMM_CACHE=$VMM_CACHE")
+for name in ${L1_ENV:-}; do
+	[ -n "${!name+set}" ] && envs+=("$name=${!name}")
+done
+
+append="console=ttyS0 panic=-1 intel_iommu=on iommu=pt quiet ${L1_APPEND:-}"
+append+=" l1.cwd=$(b64 "$PWD") l1.env=$(join_b64 "${envs[@]}")"
+append+=" l1.argv=$(join_b64 "$@")"
+[ "$interactive" = 1 ] && append+=" l1.tty=1"
+# x86 kernels keep at most 2047 bytes of command line.
+if [ ${#append} -gt 2000 ]; then
+	die125 "command too long for the kernel command line (${#append} bytes encoded); put it in a script"
+fi
+
+mkdir -p "$logdir" || die125 "cannot create $logdir"
+log="$logdir/l1-$(date +%Y%m%d-%H%M%S)-$$.log"
+: > "$log"
+
+# --- QEMU ------------------------------------------------------------------
+# Recipe: /work/shared/nested-test-recipe.md. -cpu host fails under TCG here
+# (MSR 0x10a); EPYC+svm+npt gives kvm_amd a working SVM with nested paging.
+# intel-iommu must come before the PCI devices it translates; caching-mode
+# is what lets VFIO work with an emulated VT-d. -nodefaults: no VGA, no
+# default NIC, no monitor; everything we need is listed.
+# shellcheck disable=SC2054 # commas belong to QEMU option values
+args=(
+	-accel tcg,thread=multi
+	-machine q35,kernel-irqchip=split
+	-cpu EPYC,+svm,+npt -m "$mem" -smp "$smp"
+	-nodefaults -no-user-config -no-reboot -display none
+	-device intel-iommu,intremap=on,caching-mode=on
+	-device e1000e,netdev=n0 -netdev user,id=n0
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
+	-kernel "$KERNEL" -initrd "$L1_INITRD" -append "$append"
+)
+if [ "$interactive" = 1 ]; then
+	# Console and QEMU monitor multiplexed on this terminal; logfile= keeps
+	# a copy for the marker parsing below.
+	args+=(-chardev "stdio,id=con0,mux=on,signal=off,logfile=$log"
+		-serial chardev:con0 -mon chardev=con0)
+else
+	# Console straight into the log file, streamed by tail: QEMU never
+	# touches stdin/stdout, so no TTY or open stdin is needed.
+	args+=(-chardev "file,id=con0,path=$log" -serial chardev:con0)
+fi
+# shellcheck disable=SC2206 # word splitting of L1_QEMU_ARGS is the point
+args+=(${L1_QEMU_ARGS:-})
+
+start=$(date +%s)
+if [ "$interactive" = 1 ]; then
+	"$qemu" "${args[@]}"
+	qrc=$?
+	reason=
+else
+	# -cpu EPYC asks for a few features TCG lacks; QEMU warns once per
+	# feature on every start. They are simply absent in L1 (as intended),
+	# so drop that noise and keep any other QEMU message.
+	"$qemu" "${args[@]}" </dev/null \
+		2> >(grep -v --line-buffered "TCG doesn't support requested feature" >&2) &
+	qpid=$!
+	# Ctrl-C / kill of this script must not leave a TCG VM burning CPU.
+	trap 'kill "$qpid" 2>/dev/null' EXIT
+	trap 'kill "$qpid" 2>/dev/null; exit 125' INT TERM HUP
+	tail -n +1 -f --pid="$qpid" "$log" &
+	tpid=$!
+
+	# Watchdog: L1 must print L1-BOOTED within boot_timeout and power off
+	# within timeout; otherwise QEMU is killed and we report 125.
+	reason='' booted=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 1
+		now=$(($(date +%s) - start))
+		if [ "$booted" = 0 ] && grep -q '^L1-BOOTED' "$log"; then
+			booted=1
+		fi
+		if [ "$booted" = 0 ] && [ "$now" -ge "$boot_timeout" ]; then
+			reason="L1 did not reach its init within ${boot_timeout}s (L1_BOOT_TIMEOUT)"
+		elif [ "$now" -ge "$timeout" ]; then
+			reason="no L1-EXIT marker within ${timeout}s (L1_TIMEOUT)"
+		fi
+		if [ -n "$reason" ]; then
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$qpid"
+	qrc=$?
+	trap - EXIT INT TERM HUP
+	wait "$tpid" 2>/dev/null
+fi
+elapsed=$(($(date +%s) - start))
+
+# --- result --------------------------------------------------------------
+# The serial console ends lines with \r\n. The last marker wins: /init
+# prints it right before powering off, so earlier matches could only be the
+# command's own output.
+clean=$(tr -d '\r' < "$log")
+status=$(printf '%s\n' "$clean" | sed -n 's/^L1-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
+boot_line=$(printf '%s\n' "$clean" | grep -m1 '^L1-BOOTED' || true)
+echo "run-in-l1: log $log; ${elapsed}s; ${boot_line:-L1 never booted}" >&2
+
+[ -z "$reason" ] || die125 "$reason"
+fail=$(printf '%s\n' "$clean" | grep -m1 '^L1-INIT-FAILED' || true)
+[ -z "$fail" ] || die125 "$fail"
+[ -n "$status" ] || die125 "QEMU exited (status $qrc) without an L1-EXIT marker; see $log"
+exit "$status"

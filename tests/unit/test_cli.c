@@ -1,0 +1,138 @@
+/* Command line and size parsing: what users type, and typos. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "vmm/cli.h"
+#include "vmm/size.h"
+
+static int parse(struct vm_config *cfg, char *err, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, err);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return cli_parse(argc, argv, cfg, err, 256);
+}
+
+static void run_takes_lkvm_style_options(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-i", "rd", "-p", "quiet",
+			       "-m", "512M", "-c", "4", "--timeout", "30", NULL), 0);
+	assert_int_equal(cfg.command, CMD_RUN);
+	assert_string_equal(cfg.kernel, "bz");
+	assert_string_equal(cfg.initrd, "rd");
+	assert_string_equal(cfg.params, "quiet");
+	assert_int_equal(cfg.ram_size, 512 * MiB);
+	assert_int_equal(cfg.ncpus, 4);
+	assert_int_equal(cfg.timeout_sec, 30);
+}
+
+static void defaults_are_256m_and_one_cpu(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "--kernel=bz", NULL), 0);
+	assert_int_equal(cfg.ram_size, 256 * MiB);
+	assert_int_equal(cfg.ncpus, 1);
+	assert_int_equal(cfg.timeout_sec, 0);
+}
+
+static void bad_values_are_usage_errors_with_a_hint(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-c", "0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "-c N"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-c", "256", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-c", "2x", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-m", "lots", NULL), -EINVAL);
+	assert_non_null(strstr(err, "512M"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "-m", "0", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--timeout", "-1", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--bogus", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", NULL), -EINVAL);
+	assert_non_null(strstr(err, "needs a value"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", NULL), -EINVAL);
+	assert_non_null(strstr(err, "no kernel"));
+	assert_int_equal(parse(&cfg, err, "vmm", "frobnicate", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "stray", NULL), -EINVAL);
+}
+
+static void plan_needs_no_kernel(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "-m", "2G", "--json", NULL), 0);
+	assert_int_equal(cfg.command, CMD_PLAN);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.ram_size, 2 * GiB);
+}
+
+static void sizes_take_binary_suffixes(void **state)
+{
+	u64 v;
+
+	(void)state;
+	assert_int_equal(parse_mem_size("512", &v), 0);
+	assert_int_equal(v, 512 * MiB);
+	assert_int_equal(parse_mem_size("2G", &v), 0);
+	assert_int_equal(v, 2 * GiB);
+	assert_int_equal(parse_mem_size("2GiB", &v), 0);
+	assert_int_equal(v, 2 * GiB);
+	assert_int_equal(parse_mem_size("1024k", &v), 0);
+	assert_int_equal(v, 1 * MiB);
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("1T", &v), 0);
+	assert_int_equal(v, TiB);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("-1", &v), -EINVAL);
+	assert_int_equal(parse_size("12Q", &v), -EINVAL);
+	assert_int_equal(parse_size("1G2", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(parse_size("20000000000T", &v), -ERANGE);
+}
+
+static void sizes_print_readably(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_string_equal(format_size(512 * MiB, buf, sizeof(buf)), "512 MiB");
+	assert_string_equal(format_size(1536 * MiB, buf, sizeof(buf)), "1.5 GiB");
+	assert_string_equal(format_size(100, buf, sizeof(buf)), "100 B");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(run_takes_lkvm_style_options),
+		cmocka_unit_test(defaults_are_256m_and_one_cpu),
+		cmocka_unit_test(bad_values_are_usage_errors_with_a_hint),
+		cmocka_unit_test(plan_needs_no_kernel),
+		cmocka_unit_test(sizes_take_binary_suffixes),
+		cmocka_unit_test(sizes_print_readably),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

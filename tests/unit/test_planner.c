@@ -1,0 +1,202 @@
+/* The memory planner: x86 layouts with and without host holes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "arch/x86/layout.h"
+#include "vmm/planner.h"
+
+static u64 ram_total(const struct memory_plan *plan)
+{
+	const struct plan_region *bank;
+	u64 total = 0;
+
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++)
+		total += bank->size;
+	return total;
+}
+
+/* No two regions but a hole and a fixed window may share an address. */
+static void assert_no_ram_overlaps(const struct memory_plan *plan)
+{
+	for (unsigned int i = 0; i < plan->nregions; i++) {
+		const struct plan_region *a = &plan->regions[i];
+
+		for (unsigned int j = i + 1; j < plan->nregions; j++) {
+			const struct plan_region *b = &plan->regions[j];
+
+			if (a->kind == REGION_RAM || b->kind == REGION_RAM ||
+			    a->kind == REGION_DEVICE || b->kind == REGION_DEVICE)
+				assert_false(ranges_overlap(a->start, a->size, b->start, b->size));
+		}
+	}
+}
+
+static bool ram_touches(const struct memory_plan *plan, u64 start, u64 size)
+{
+	const struct plan_region *bank;
+
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++)
+		if (ranges_overlap(bank->start, bank->size, start, size))
+			return true;
+	return false;
+}
+
+static void small_guest_is_one_low_bank_after_the_bios_area(void **state)
+{
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(ram_total(&plan), 256 * MiB);
+	assert_int_equal(plan_ram_bank(&plan, 0)->start, 0);
+	assert_int_equal(plan_ram_bank(&plan, 0)->size, X86_LEGACY_HOLE_START);
+	assert_int_equal(plan_ram_bank(&plan, 1)->start, X86_LEGACY_HOLE_END);
+	assert_null(plan_ram_bank(&plan, 2));
+	assert_false(ram_touches(&plan, X86_LAPIC_BASE, X86_MSI_WINDOW_SIZE));
+	assert_no_ram_overlaps(&plan);
+}
+
+static void large_guest_continues_above_4g_around_the_pci_hole(void **state)
+{
+	struct memory_plan plan;
+	const struct plan_region *ecam, *mmio32, *mmio64;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(8 * GiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(ram_total(&plan), 8 * GiB);
+	ecam = plan_find(&plan, PLAN_PCI_ECAM);
+	mmio32 = plan_find(&plan, PLAN_PCI_MMIO32);
+	mmio64 = plan_find(&plan, PLAN_PCI_MMIO64);
+	assert_non_null(ecam);
+	assert_non_null(mmio32);
+	assert_non_null(mmio64);
+	assert_true(ecam->start + ecam->size <= X86_IOAPIC_BASE);
+	assert_true(IS_ALIGNED(ecam->start, ecam->size));
+	assert_true(mmio32->start + mmio32->size <= 4 * GiB);
+	assert_true(mmio64->start >= plan_ram_end(&plan));
+	assert_true(plan_ram_bank(&plan, 2)->start == X86_HIGH_RAM_BASE);
+	assert_false(ram_touches(&plan, mmio32->start, 4 * GiB - mmio32->start));
+	assert_no_ram_overlaps(&plan);
+}
+
+static void host_hole_in_low_ram_splits_a_bank_and_keeps_the_total(void **state)
+{
+	struct plan_forbidden hole = { .start = 0x10000000, .size = 0x200000,
+				       .label = "host direct", .firmware_reserved = true };
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(512 * MiB, 40, &hole, 1, &plan), 0);
+	assert_int_equal(ram_total(&plan), 512 * MiB);
+	assert_false(ram_touches(&plan, hole.start, hole.size));
+	/* The hole is reported with its label. */
+	bool found = false;
+	for (unsigned int i = 0; i < plan.nregions; i++)
+		if (plan.regions[i].kind == REGION_HOLE && plan.regions[i].start == hole.start &&
+		    strstr(plan.regions[i].label, "host direct"))
+			found = true;
+	assert_true(found);
+	assert_no_ram_overlaps(&plan);
+}
+
+static void device_windows_move_around_a_host_hole(void **state)
+{
+	/* A bridge window exactly where the ECAM would go. */
+	struct plan_forbidden hole = { .start = 0xfd000000, .size = 0x1000000,
+				       .label = "host reserved" };
+	struct memory_plan plan;
+	const struct plan_region *ecam;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(1 * GiB, 40, &hole, 1, &plan), 0);
+	ecam = plan_find(&plan, PLAN_PCI_ECAM);
+	assert_non_null(ecam);
+	assert_false(ranges_overlap(ecam->start, ecam->size, hole.start, hole.size));
+	assert_no_ram_overlaps(&plan);
+}
+
+static void ram_beyond_the_address_limit_is_refused_with_what_fits(void **state)
+{
+	struct memory_plan plan;
+
+	(void)state;
+	/* 36 bits: 64 GiB of address space cannot hold 100 GiB. */
+	assert_int_equal(x86_plan_memory(100 * GiB, 36, NULL, 0, &plan), -ENOSPC);
+	assert_non_null(strstr(plan.error, "guest physical address limit"));
+	assert_non_null(strstr(plan.error, "try -m"));
+}
+
+static void iova_limit_hole_caps_ram_below_it(void **state)
+{
+	/* A 39-bit IOMMU: everything from 512 GiB up is unusable. */
+	struct plan_forbidden limit = { .start = 1ULL << 39, .size = (1ULL << 40) - (1ULL << 39),
+					.label = "IOVA limit" };
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(16 * GiB, 40, &limit, 1, &plan), 0);
+	assert_true(plan_ram_end(&plan) <= 1ULL << 39);
+	assert_int_equal(plan_ram_bank(&plan, 0)->start, 0);
+}
+
+static void identical_holes_from_two_sources_merge_into_one_row(void **state)
+{
+	struct plan_forbidden holes[2] = {
+		{ .start = 0xfee00000, .size = 0x100000, .label = "host msi (group 1)" },
+		{ .start = 0xfee00000, .size = 0x100000, .label = "host msi (file b)" },
+	};
+	struct memory_plan plan;
+	unsigned int rows = 0;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, holes, 2, &plan), 0);
+	for (unsigned int i = 0; i < plan.nregions; i++) {
+		if (plan.regions[i].kind != REGION_HOLE)
+			continue;
+		rows++;
+		assert_non_null(strstr(plan.regions[i].label, "group 1"));
+		assert_non_null(strstr(plan.regions[i].label, "file b"));
+	}
+	assert_int_equal(rows, 1);
+}
+
+static void unaligned_ram_size_is_refused(void **state)
+{
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(256 * MiB + 1, 40, NULL, 0, &plan), -EINVAL);
+	assert_int_equal(x86_plan_memory(0, 40, NULL, 0, &plan), -EINVAL);
+}
+
+static void regions_come_out_sorted(void **state)
+{
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(6 * GiB, 40, NULL, 0, &plan), 0);
+	for (unsigned int i = 1; i < plan.nregions; i++)
+		assert_true(plan.regions[i - 1].start <= plan.regions[i].start);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(small_guest_is_one_low_bank_after_the_bios_area),
+		cmocka_unit_test(large_guest_continues_above_4g_around_the_pci_hole),
+		cmocka_unit_test(host_hole_in_low_ram_splits_a_bank_and_keeps_the_total),
+		cmocka_unit_test(device_windows_move_around_a_host_hole),
+		cmocka_unit_test(ram_beyond_the_address_limit_is_refused_with_what_fits),
+		cmocka_unit_test(iova_limit_hole_caps_ram_below_it),
+		cmocka_unit_test(identical_holes_from_two_sources_merge_into_one_row),
+		cmocka_unit_test(unaligned_ram_size_is_refused),
+		cmocka_unit_test(regions_come_out_sorted),
+	};
+
+	return cmocka_run_group_tests_name("planner", tests, NULL, NULL);
+}

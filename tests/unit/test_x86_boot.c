@@ -1,0 +1,183 @@
+/* bzImage header checks, kernel/initrd placement, e820 from the plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "arch/x86/boot.h"
+#include "arch/x86/bzimage.h"
+#include "arch/x86/e820.h"
+#include "arch/x86/layout.h"
+
+#define IMAGE_LEN 0x10000
+
+static void put16(u8 *p, u16 v) { p[0] = v & 0xff; p[1] = v >> 8; }
+static void put32(u8 *p, u32 v) { put16(p, v & 0xffff); put16(p + 2, v >> 16); }
+
+/* A minimal image with the fields a 6.x bzImage has. */
+static u8 *make_image(void)
+{
+	u8 *img = calloc(1, IMAGE_LEN);
+
+	img[0x1f1] = 27;                  /* setup_sects */
+	put32(img + 0x1f4, (IMAGE_LEN - 28 * 512) / 16); /* syssize */
+	put16(img + 0x1fe, 0xaa55);
+	img[0x201] = 0x6a;                /* jump offset: header ends at 0x26c */
+	memcpy(img + 0x202, "HdrS", 4);
+	put16(img + 0x206, 0x020f);
+	img[0x211] = 0x01;                /* LOADED_HIGH */
+	put32(img + 0x22c, 0x7fffffff);
+	put32(img + 0x230, 0x200000);
+	img[0x234] = 1;
+	put16(img + 0x236, 0x7f);
+	put32(img + 0x238, 2047);
+	put32(img + 0x258, 0x1000000);
+	put32(img + 0x25c, 0);
+	put32(img + 0x260, 0x2000000);
+	return img;
+}
+
+static void a_good_header_parses(void **state)
+{
+	struct bzimage_info info;
+	char err[256];
+	u8 *img = make_image();
+
+	(void)state;
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.setup_size, 28 * 512);
+	assert_int_equal(info.pref_address, 0x1000000);
+	assert_int_equal(info.init_size, 0x2000000);
+	assert_int_equal(info.header_end, 0x26c);
+	assert_true(info.relocatable);
+	free(img);
+}
+
+static void wrong_magic_is_not_a_bzimage(void **state)
+{
+	struct bzimage_info info;
+	char err[256];
+	u8 *img = make_image();
+
+	(void)state;
+	memcpy(img + 0x202, "ELF!", 4);
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a Linux bzImage"));
+	free(img);
+}
+
+static void truncated_images_are_refused(void **state)
+{
+	struct bzimage_info info;
+	char err[256];
+	u8 *img = make_image();
+
+	(void)state;
+	assert_int_equal(bzimage_parse(img, 0x100, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too small"));
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN / 2, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "truncated"));
+	free(img);
+}
+
+static void old_or_32bit_kernels_are_refused(void **state)
+{
+	struct bzimage_info info;
+	char err[256];
+	u8 *img = make_image();
+
+	(void)state;
+	put16(img + 0x206, 0x0204);
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too old"));
+	put16(img + 0x206, 0x020f);
+	put16(img + 0x236, 0);
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "64-bit"));
+	free(img);
+}
+
+static void kernel_goes_to_its_preferred_address_or_the_next_aligned_fit(void **state)
+{
+	struct plan_forbidden hole = { .start = 0x1000000, .size = 0x100000, .label = "host" };
+	struct memory_plan plan;
+	u64 addr;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_int_equal(addr, 0x1000000);
+	/* A host hole where the kernel likes to be: it moves above it. */
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, &hole, 1, &plan), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_true(addr >= 0x1100000 && addr % 0x200000 == 0);
+	/* Too little RAM. */
+	assert_int_equal(x86_plan_memory(16 * MiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr),
+			 -ENOSPC);
+}
+
+static void initrd_goes_high_and_clear_of_the_kernel(void **state)
+{
+	struct memory_plan plan;
+	u64 addr;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(x86_choose_initrd_address(&plan, 10 * MiB, 0x80000000ULL, 0x1000000,
+						   0x2000000, &addr), 0);
+	assert_int_equal(addr + 10 * MiB, 256 * MiB + 384 * KiB);
+	assert_int_equal(addr % 4096, 0);
+	/* An initrd bigger than the RAM above the kernel goes below nothing: refused. */
+	assert_int_equal(x86_choose_initrd_address(&plan, 300 * MiB, 0x80000000ULL, 0x1000000,
+						   0x2000000, &addr), -ENOSPC);
+}
+
+static void e820_lists_ram_and_merges_overlapping_reserved_ranges(void **state)
+{
+	/* The host MSI window coincides with the LAPIC window: one entry. */
+	struct plan_forbidden msi = { .start = 0xfee00000, .size = 0x100000,
+				      .label = "host msi", .firmware_reserved = true };
+	struct boot_e820_entry table[E820_MAX_ENTRIES_ZEROPAGE];
+	struct memory_plan plan;
+	int n;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(6 * GiB, 40, &msi, 1, &plan), 0);
+	n = x86_build_e820(&plan, table, E820_MAX_ENTRIES_ZEROPAGE);
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			assert_true(table[i - 1].addr + table[i - 1].size <= table[i].addr);
+		if (table[i].addr == 0xfee00000) {
+			assert_int_equal(table[i].type, 2);
+			assert_int_equal(table[i].size, 0x100000);
+		}
+		if (table[i].type == 1)
+			assert_false(ranges_overlap(table[i].addr, table[i].size, 0xfee00000, 0x100000));
+	}
+	assert_int_equal(table[0].addr, 0);
+	assert_int_equal(table[0].type, 1);
+	assert_int_equal(table[n - 1].type, 1);
+	assert_int_equal(table[n - 1].addr, 4 * GiB);
+	/* Too small a table is an error, not a truncation. */
+	assert_int_equal(x86_build_e820(&plan, table, 2), -E2BIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_good_header_parses),
+		cmocka_unit_test(wrong_magic_is_not_a_bzimage),
+		cmocka_unit_test(truncated_images_are_refused),
+		cmocka_unit_test(old_or_32bit_kernels_are_refused),
+		cmocka_unit_test(kernel_goes_to_its_preferred_address_or_the_next_aligned_fit),
+		cmocka_unit_test(initrd_goes_high_and_clear_of_the_kernel),
+		cmocka_unit_test(e820_lists_ram_and_merges_overlapping_reserved_ranges),
+	};
+
+	return cmocka_run_group_tests_name("x86 boot", tests, NULL, NULL);
+}
