@@ -20,7 +20,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static deps test unit-test integration-test demo bench clean images
+.PHONY: all static deps test unit-test cli-test integration-test demo bench clean
 
 all: $(BUILD)/vmm
 
@@ -56,18 +56,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
 deps:
 	sh scripts/install-deps.sh
 
+export TEST_RESULTS_DIR := $(abspath $(BUILD))/test-results
+
 unit-test: deps
 	$(MAKE) $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	bash tests/unit/run.sh $(UNIT_TESTS)
+
+cli-test: deps all
+	bash tests/cli/bad-input.sh
 
 integration-test: deps all
 	bash tests/nested/run-integration.sh
 
+# Every suite runs even when an earlier one fails; the summary decides.
 test: deps
+	rm -rf $(TEST_RESULTS_DIR)
 	$(MAKE) all static
-	$(MAKE) unit-test
-	$(MAKE) integration-test
-	@bash tests/summary.sh
+	-$(MAKE) unit-test
+	-$(MAKE) cli-test
+	-$(MAKE) integration-test
+	@bash tests/summary.sh unit cli-bad-input integration-core
 
 demo: deps all
 	bash tests/nested/demo.sh

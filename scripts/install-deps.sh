@@ -7,7 +7,7 @@ set -eu
 need_backports=0
 packages="build-essential pkg-config linux-libc-dev libfdt-dev libseccomp-dev
 liburing-dev libcmocka-dev qemu-system-x86 qemu-utils busybox-static cpio kmod
-xz-utils zstd e2fsprogs iproute2"
+xz-utils zstd e2fsprogs iproute2 acpica-tools python3 util-linux"
 
 missing=""
 for p in $packages; do
@@ -19,6 +19,11 @@ done
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	need_backports=1
 fi
+
+case "$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)" in
+1:10.*|1:1[1-9].*) ;;
+*) missing="$missing qemu-system-x86" ;;
+esac
 
 if [ -z "$missing" ] && [ "$need_backports" = 0 ]; then
 	exit 0
@@ -44,3 +49,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 [ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing
+# The nested harness is tested with QEMU 10 (bookworm-backports).
+apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils

@@ -16,7 +16,7 @@ boot() {
 	local name=$1
 	shift
 	local t0=$(date +%s%N)
-	timeout -k 10 300 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" "$@" </dev/null >"$out/$name.log" 2>&1
+	timeout -k 10 150 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" "$@" </dev/null >"$out/$name.log" 2>&1
 	rc=$?
 	echo "   ($name: exit $rc after $((($(date +%s%N) - t0) / 1000000)) ms)"
 }

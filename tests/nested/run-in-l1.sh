@@ -22,6 +22,7 @@
 #                         machine for an L2 boot, see tests/nested/README.md)
 #   L1_TIMEOUT=1200       seconds until the whole run is abandoned
 #   L1_BOOT_TIMEOUT=300   seconds until L1 must have reached its init
+#   L1_IDLE_TIMEOUT=240   seconds of console silence after which L1 is hung
 #   L1_ENV="A B"          names of variables of this environment to pass to
 #                         the command (HOME, VMM_CACHE, and KERNEL and
 #                         L2_INITRD from guest-images/build.sh always are)
@@ -49,6 +50,7 @@ mem=${L1_MEM:-3072}
 smp=${L1_SMP:-1}
 timeout=${L1_TIMEOUT:-1200}
 boot_timeout=${L1_BOOT_TIMEOUT:-300}
+idle_timeout=${L1_IDLE_TIMEOUT:-240}
 qemu=${L1_QEMU:-qemu-system-x86_64}
 interactive=${L1_INTERACTIVE:-0}
 logdir=${VMM_TEST_LOG_DIR:-/tmp}
@@ -74,7 +76,13 @@ for name in ${L1_ENV:-}; do
 	[ -n "${!name+set}" ] && envs+=("$name=${!name}")
 done
 
-append="console=ttyS0 panic=-1 intel_iommu=on iommu=pt quiet ${L1_APPEND:-}"
+# nohz=off highres=off: L1 ticks with a periodic LAPIC timer. Under host
+# CPU load, QEMU's TCG can leave L1's one-shot timer interrupt pending in
+# the LAPIC without forcing the #VMEXIT from L2, and L1 then never runs
+# again while L2 spins waiting for its other vCPU (seen with QEMU 7.2 and
+# 10.0; `info lapic` showed the timer vector stuck in IRR). A periodic
+# timer re-raises the interrupt every tick, which un-wedges it.
+append="console=ttyS0 panic=-1 intel_iommu=on iommu=pt quiet nohz=off highres=off ${L1_APPEND:-}"
 append+=" l1.cwd=$(b64 "$PWD") l1.env=$(join_b64 "${envs[@]}")"
 append+=" l1.argv=$(join_b64 "$@")"
 [ "$interactive" = 1 ] && append+=" l1.tty=1"
@@ -95,7 +103,7 @@ log="$logdir/l1-$(date +%Y%m%d-%H%M%S)-$$.log"
 # default NIC, no monitor; everything we need is listed.
 # shellcheck disable=SC2054 # commas belong to QEMU option values
 args=(
-	-accel tcg,thread=multi
+	-accel "tcg,thread=${L1_TCG_THREAD:-multi}"
 	-machine q35,kernel-irqchip=split
 	-cpu EPYC,+svm,+npt -m "$mem" -smp "$smp"
 	-nodefaults -no-user-config -no-reboot -display none
@@ -137,14 +145,22 @@ else
 
 	# Watchdog: L1 must print L1-BOOTED within boot_timeout and power off
 	# within timeout; otherwise QEMU is killed and we report 125.
-	reason='' booted=0
+	# A nested TCG host can wedge for good (seen rarely, never reproduced
+	# on demand): a console silent for idle_timeout seconds counts as hung.
+	reason='' booted=0 last_size=-1 last_change=0
 	while kill -0 "$qpid" 2>/dev/null; do
 		sleep 1
 		now=$(($(date +%s) - start))
 		if [ "$booted" = 0 ] && grep -q '^L1-BOOTED' "$log"; then
 			booted=1
 		fi
-		if [ "$booted" = 0 ] && [ "$now" -ge "$boot_timeout" ]; then
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last_size" ]; then
+			last_size=$size last_change=$now
+		fi
+		if [ "$booted" = 1 ] && [ $((now - last_change)) -ge "$idle_timeout" ]; then
+			reason="L1 console silent for ${idle_timeout}s (L1_IDLE_TIMEOUT): L1 hung"
+		elif [ "$booted" = 0 ] && [ "$now" -ge "$boot_timeout" ]; then
 			reason="L1 did not reach its init within ${boot_timeout}s (L1_BOOT_TIMEOUT)"
 		elif [ "$now" -ge "$timeout" ]; then
 			reason="no L1-EXIT marker within ${timeout}s (L1_TIMEOUT)"
