@@ -1,10 +1,14 @@
 #include "guest_mem.h"
 
 #include <errno.h>
+#include <linux/prctl.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "log.h"
+
+#define GUARD 4096ULL
 
 int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 {
@@ -23,19 +27,28 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 		}
 		/*
 		 * MAP_NORESERVE: guest RAM is touched lazily, so a guest that
-		 * uses little of its RAM costs little host memory.
+		 * uses little of its RAM costs little host memory. A guard page
+		 * on each side makes an overrun fault instead of touching other
+		 * memory, and keeps each bank its own mapping in smaps.
 		 */
-		hva = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+		hva = mmap(NULL, r->size + 2 * GUARD, PROT_NONE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (hva == MAP_FAILED) {
+		if (hva == MAP_FAILED ||
+		    mprotect((u8 *)hva + GUARD, r->size, PROT_READ | PROT_WRITE) < 0) {
 			int err = -errno;
 
 			pr_err("cannot allocate %llu MiB of guest memory: %s",
 			       (unsigned long long)(r->size / MiB), strerror(errno));
+			if (hva != MAP_FAILED)
+				munmap(hva, r->size + 2 * GUARD);
 			guest_mem_free(mem);
 			return err;
 		}
+		hva = (u8 *)hva + GUARD;
 		madvise(hva, r->size, MADV_HUGEPAGE);
+		/* Named in /proc/PID/smaps where the kernel has CONFIG_ANON_VMA_NAME. */
+		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)hva, r->size,
+		      (unsigned long)(r->kind == REGION_RAM ? "guest-ram" : "guest-firmware"));
 		bank = &mem->banks[mem->nbanks++];
 		bank->gpa = r->start;
 		bank->size = r->size;
@@ -48,7 +61,7 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 void guest_mem_free(struct guest_mem *mem)
 {
 	for (unsigned int i = 0; i < mem->nbanks; i++)
-		munmap(mem->banks[i].hva, mem->banks[i].size);
+		munmap(mem->banks[i].hva - GUARD, mem->banks[i].size + 2 * GUARD);
 	mem->nbanks = 0;
 }
 
