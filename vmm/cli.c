@@ -21,6 +21,11 @@ void cli_usage(FILE *out)
 		"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 256M; no suffix: MiB)\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
 		"      --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
+		"      --disk PATH[,ro] virtio-blk disk backed by a raw image (repeatable)\n"
+		"      --net tap[=NAME][,mac=52:54:00:12:34:56]\n"
+		"                       virtio-net on a tap device (created when no NAME)\n"
+		"      --no-rng         no virtio-rng device\n"
+		"      --console serial|virtio   guest console device (default serial)\n"
 		"      --json           plan: print JSON\n"
 		"  -d, --debug          verbose VMM messages\n"
 		"\n"
@@ -55,7 +60,72 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 	return 0;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_JSON };
+enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE };
+
+static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct disk_config *d;
+	char *comma;
+
+	if (cfg->ndisks == MAX_DISKS)
+		return fail(err, errlen, "at most %d --disk options", MAX_DISKS);
+	d = &cfg->disks[cfg->ndisks];
+	d->path = arg;
+	d->readonly = false;
+	comma = strrchr(arg, ',');
+	if (comma && !strcmp(comma, ",ro")) {
+		*comma = '\0';
+		d->readonly = true;
+	} else if (comma && !strcmp(comma, ",rw")) {
+		*comma = '\0';
+	}
+	if (!*d->path)
+		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro]");
+	cfg->ndisks++;
+	return 0;
+}
+
+static int parse_mac(const char *text, u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (u8)b[i];
+	/* A multicast address cannot be a NIC's. */
+	return (mac[0] & 1) ? -EINVAL : 0;
+}
+
+static int parse_net(char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct net_config *n;
+	char *save = NULL, *item;
+
+	if (cfg->nnets == MAX_NETS)
+		return fail(err, errlen, "at most %d --net options", MAX_NETS);
+	n = &cfg->nets[cfg->nnets];
+	memset(n, 0, sizeof(*n));
+	item = strtok_r(arg, ",", &save);
+	if (!item || (strcmp(item, "tap") && strncmp(item, "tap=", 4)))
+		return fail(err, errlen, "bad --net '%s'; use --net tap or --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]", arg);
+	if (item[3] == '=') {
+		n->tap = item + 4;
+		if (!*n->tap || strlen(n->tap) >= 16)
+			return fail(err, errlen, "bad tap name '%s' (1 to 15 characters)", n->tap);
+	}
+	while ((item = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(item, "mac=", 4) && !parse_mac(item + 4, n->mac)) {
+			n->mac_set = true;
+			continue;
+		}
+		return fail(err, errlen, "bad --net option '%s'; expected mac=XX:XX:XX:XX:XX:XX (unicast)", item);
+	}
+	cfg->nnets++;
+	return 0;
+}
 
 int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -67,6 +137,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +192,23 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
 			break;
 		case OPT_JSON: cfg->json = true; break;
+		case OPT_DISK:
+			if (parse_disk(optarg, cfg, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_NET:
+			if (parse_net(optarg, cfg, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_NO_RNG: cfg->no_rng = true; break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "serial"))
+				cfg->console = CONSOLE_SERIAL;
+			else if (!strcmp(optarg, "virtio"))
+				cfg->console = CONSOLE_VIRTIO;
+			else
+				return fail(err, errlen, "bad --console '%s'; use serial or virtio", optarg);
+			break;
 		case 'd': cfg->debug = true; break;
 		case 'h': cfg->command = CMD_HELP; return 0;
 		case ':':

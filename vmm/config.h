@@ -6,6 +6,22 @@
 
 enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION };
 
+enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
+#define MAX_DISKS 8
+#define MAX_NETS 4
+
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
+
+struct net_config {
+	const char *tap;  /* interface name; NULL: the kernel picks one (tapN) */
+	u8 mac[6];
+	bool mac_set;     /* else a locally administered MAC is derived */
+};
+
 struct vm_config {
 	enum vmm_command command;
 	const char *kernel;
@@ -14,6 +30,12 @@ struct vm_config {
 	u64 ram_size;
 	unsigned int ncpus;
 	unsigned int timeout_sec;   /* 0: none */
+	struct disk_config disks[MAX_DISKS];
+	unsigned int ndisks;
+	struct net_config nets[MAX_NETS];
+	unsigned int nnets;
+	bool no_rng;
+	enum console_kind console;
 	bool json;                  /* plan --json */
 	bool debug;
 };

@@ -1,0 +1,61 @@
+/*
+ * What a virtio device (blk, net, rng, console) provides to the virtio-pci
+ * transport, and what the transport offers back. Devices contain no
+ * architecture or transport code: the same device works on x86 and arm64.
+ *
+ * Threads: queue notifications, back-end events and every callback below
+ * run on the main event loop thread, except config_read/config_write,
+ * which run on a vCPU thread with the transport's lock held.
+ */
+#ifndef DEVICES_VIRTIO_VIRTIO_DEV_H
+#define DEVICES_VIRTIO_VIRTIO_DEV_H
+
+#include "devices/virtio/virtqueue.h"
+#include "vmm/util.h"
+
+struct vm;
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	/* Device-specific config space (virtio 1.2, 5.x.4), little-endian. */
+	void (*config_read)(struct virtio_dev *dev, u32 offset, void *data, u32 len);
+	void (*config_write)(struct virtio_dev *dev, u32 offset, const void *data, u32 len);
+	/* The driver set DRIVER_OK: queues are usable. Return <0 to fail the device. */
+	int (*activate)(struct virtio_dev *dev);
+	/* The driver kicked queue index (or a back-end asked for a retry). */
+	void (*queue_notify)(struct virtio_dev *dev, unsigned int queue);
+	/* The driver reset the device: stop using the queues, drop in-flight work. */
+	void (*reset)(struct virtio_dev *dev);
+	void (*destroy)(struct virtio_dev *dev);
+};
+
+struct virtio_dev {
+	const char *name;          /* "virtio-blk" */
+	u16 device_id;             /* VIRTIO_ID_BLOCK, ... */
+	u64 host_features;         /* offered; VIRTIO_F_VERSION_1 is added by the transport */
+	u64 guest_features;        /* accepted by the driver */
+	unsigned int nqueues;
+	u16 queue_max_size;
+	struct virtqueue *queues;  /* nqueues entries, owned by the transport */
+	struct vm *vm;
+	void *transport;
+	const struct virtio_dev_ops *ops;
+	void *priv;                /* the device's own state */
+};
+
+/* Interrupts the driver for queue (MSI-X vector of that queue); main thread. */
+void virtio_notify_queue(struct virtio_dev *dev, unsigned int queue);
+/* Signals a configuration change (e.g. capacity). */
+void virtio_notify_config(struct virtio_dev *dev);
+/* Marks the device broken (DEVICE_NEEDS_RESET) after a fatal ring error. */
+void virtio_set_needs_reset(struct virtio_dev *dev);
+
+/* Adds dev to the VM's PCI bus with a modern virtio-pci transport. */
+int virtio_pci_add(struct vm *vm, struct virtio_dev *dev);
+
+static inline bool virtio_has_feature(const struct virtio_dev *dev, unsigned int bit)
+{
+	return dev->guest_features & (1ULL << bit);
+}
+
+#endif
