@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
 
-COMMON_SRCS := $(wildcard vmm/*.c devices/*.c)
+COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c)
 ARCH_SRCS := $(wildcard arch/x86/*.c)
 SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
@@ -24,13 +24,15 @@ STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
 all: $(BUILD)/vmm
 
+LIBS := -luring
+
 $(BUILD)/vmm: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 static: $(BUILD)/vmm-static
 
 $(BUILD)/vmm-static: $(STATIC_OBJS)
-	$(CC) -static $(LDFLAGS) -o $@ $^
+	$(CC) -static $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,7 +53,7 @@ $(BUILD)/obj-san/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 deps:
 	sh scripts/install-deps.sh

@@ -125,3 +125,98 @@ void pci_ecam_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 	pci_config_access(opaque, (offset >> 20) & 0xff, (offset >> 15) & 0x1f,
 			  (offset >> 12) & 0x7, offset & 0xfff, data, len, is_write);
 }
+
+u64 pci_bar_address(const struct pci_device *dev, unsigned int bar)
+{
+	u32 lo, hi = 0;
+
+	memcpy(&lo, &dev->config[PCI_BASE_ADDRESS_0 + 4 * bar], 4);
+	if (dev->bars[bar].is64)
+		memcpy(&hi, &dev->config[PCI_BASE_ADDRESS_0 + 4 * (bar + 1)], 4);
+	return ((u64)hi << 32 | lo) & ~(u64)0xf;
+}
+
+bool pci_memory_enabled(const struct pci_device *dev)
+{
+	return dev->config[PCI_COMMAND] & PCI_COMMAND_MEMORY;
+}
+
+int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar, u64 size,
+		   bool is64, io_handler_fn handler, void *opaque)
+{
+	struct pci_window *w = is64 && bus->mmio64.size ? &bus->mmio64 : &bus->mmio32;
+	u64 addr, mask = ~(size - 1);
+	u32 flags = is64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : PCI_BASE_ADDRESS_MEM_TYPE_32;
+
+	if (bar >= PCI_NUM_BARS || (is64 && bar + 1 >= PCI_NUM_BARS) || size < 16 ||
+	    (size & (size - 1)))
+		return -EINVAL;
+	/* Natural alignment, as the BAR sizing protocol implies. */
+	addr = ALIGN_UP(w->next, size);
+	if (addr + size > w->base + w->size) {
+		pr_err("PCI: no room for a %llu KiB BAR of %s", (unsigned long long)(size / KiB),
+		       dev->name);
+		return -ENOSPC;
+	}
+	w->next = addr + size;
+	dev->bars[bar] = (struct pci_bar){ size, is64, handler, opaque };
+	pci_set_u32(dev, PCI_BASE_ADDRESS_0 + 4 * bar, (u32)addr | flags);
+	/* Only the address bits above the size are writable (sizing protocol). */
+	memcpy(&dev->wmask[PCI_BASE_ADDRESS_0 + 4 * bar], &(u32){ (u32)mask & ~0xfu }, 4);
+	if (is64) {
+		pci_set_u32(dev, PCI_BASE_ADDRESS_0 + 4 * (bar + 1), (u32)(addr >> 32));
+		memcpy(&dev->wmask[PCI_BASE_ADDRESS_0 + 4 * (bar + 1)], &(u32){ (u32)(mask >> 32) }, 4);
+	}
+	dev->wmask[PCI_COMMAND] |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return 0;
+}
+
+static void window_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
+{
+	struct pci_window *w = opaque;
+	struct pci_bus *bus = w->bus;
+	u64 addr = w->base + offset;
+	io_handler_fn handler = NULL;
+	void *handler_opaque = NULL;
+	u64 bar_offset = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS && !handler; s++) {
+		struct pci_device *dev = bus->slots[s];
+
+		if (!dev || !pci_memory_enabled(dev))
+			continue;
+		for (unsigned int b = 0; b < PCI_NUM_BARS; b++) {
+			const struct pci_bar *bar = &dev->bars[b];
+			u64 base = pci_bar_address(dev, b);
+
+			if (bar->size && bar->handler && addr >= base && addr - base < bar->size &&
+			    len <= bar->size - (addr - base)) {
+				handler = bar->handler;
+				handler_opaque = bar->opaque;
+				bar_offset = addr - base;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&bus->lock);
+	/* The handler runs unlocked: devices lock themselves, and may take the bus lock. */
+	if (handler)
+		handler(handler_opaque, bar_offset, data, len, is_write);
+	else if (!is_write)
+		memset(data, 0xff, len);
+}
+
+int pci_bus_set_windows(struct pci_bus *bus, struct io_bus *mmio, u64 base32, u64 size32,
+			u64 base64, u64 size64)
+{
+	int err = 0;
+
+	bus->mmio32 = (struct pci_window){ bus, base32, size32, base32 };
+	bus->mmio64 = (struct pci_window){ bus, base64, size64, base64 };
+	if (size32)
+		err = io_bus_register(mmio, base32, size32, window_io, &bus->mmio32, "PCI MMIO32");
+	if (!err && size64)
+		err = io_bus_register(mmio, base64, size64, window_io, &bus->mmio64, "PCI MMIO64");
+	return err;
+}

@@ -9,22 +9,40 @@
 
 #include <pthread.h>
 
+#include "vmm/io_bus.h"
 #include "vmm/util.h"
 
 #define PCI_CONFIG_SIZE 4096
 #define PCI_MAX_SLOTS 32
+#define PCI_NUM_BARS 6
 
 struct pci_device;
 
+/* Called after a guest config write, with the bus lock held. */
 typedef void (*pci_config_write_fn)(struct pci_device *dev, u32 offset, u32 len);
+
+/* A memory BAR the VMM emulates; the guest may move it. */
+struct pci_bar {
+	u64 size;               /* power of two; 0: BAR unused */
+	bool is64;              /* takes this BAR and the next */
+	io_handler_fn handler;  /* offset relative to the BAR's current address */
+	void *opaque;
+};
 
 struct pci_device {
 	const char *name;
 	u8 slot;
 	u8 config[PCI_CONFIG_SIZE];
 	u8 wmask[PCI_CONFIG_SIZE]; /* bit set: the guest may write it */
+	struct pci_bar bars[PCI_NUM_BARS];
 	pci_config_write_fn config_written;
 	void *opaque;
+};
+
+/* A planner-placed window BARs are allocated from. */
+struct pci_window {
+	struct pci_bus *bus;
+	u64 base, size, next;
 };
 
 struct pci_bus {
@@ -32,10 +50,32 @@ struct pci_bus {
 	struct pci_device *slots[PCI_MAX_SLOTS];
 	u32 cam_address; /* CONFIG_ADDRESS latch at 0xcf8 */
 	struct pci_device host_bridge;
+	struct pci_window mmio32, mmio64;
 };
 
 /* Creates bus 0 with its host bridge at 00:00.0. */
 void pci_bus_init(struct pci_bus *bus);
+
+/*
+ * Registers the planner's MMIO windows on the VM's MMIO bus; accesses are
+ * routed to whichever BAR the guest has placed there with decoding on.
+ */
+int pci_bus_set_windows(struct pci_bus *bus, struct io_bus *mmio, u64 base32, u64 size32,
+			u64 base64, u64 size64);
+
+/* Gives dev a memory BAR of size bytes in the 32-bit window (or 64-bit if is64). */
+int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar, u64 size,
+		   bool is64, io_handler_fn handler, void *opaque);
+
+/* The BAR's current guest address (0 if unassigned) and whether it decodes. */
+u64 pci_bar_address(const struct pci_device *dev, unsigned int bar);
+bool pci_memory_enabled(const struct pci_device *dev);
+
+/* The device's bus/device/function as a requester ID (bus 0, function 0). */
+static inline u16 pci_requester_id(const struct pci_device *dev)
+{
+	return (u16)(dev->slot << 3);
+}
 
 /* Places dev in the first free slot (or dev->slot if non-zero). */
 int pci_bus_add(struct pci_bus *bus, struct pci_device *dev);

@@ -12,6 +12,7 @@ int event_loop_init(struct event_loop *loop)
 	memset(loop, 0, sizeof(*loop));
 	for (unsigned int i = 0; i < EVENT_LOOP_MAX; i++)
 		loop->sources[i].fd = -1;
+	pthread_mutex_init(&loop->lock, NULL);
 	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	return loop->epoll_fd < 0 ? -errno : 0;
 }
@@ -64,6 +65,7 @@ int event_loop_run(struct event_loop *loop)
 			pr_err("event loop: epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
+		pthread_mutex_lock(&loop->lock);
 		for (int i = 0; i < n && loop->running; i++) {
 			struct event_source *s = events[i].data.ptr;
 
@@ -71,6 +73,7 @@ int event_loop_run(struct event_loop *loop)
 			if (s->fd >= 0)
 				s->fn(s->opaque, events[i].events);
 		}
+		pthread_mutex_unlock(&loop->lock);
 	}
 	return 0;
 }

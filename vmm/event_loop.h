@@ -6,6 +6,7 @@
 #ifndef VMM_EVENT_LOOP_H
 #define VMM_EVENT_LOOP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,12 @@ struct event_loop {
 	int epoll_fd;
 	struct event_source sources[EVENT_LOOP_MAX];
 	bool running;
+	/*
+	 * Held around every callback. Device back-ends run under it, and the
+	 * vCPU-side handlers that change device state take it too, so a
+	 * guest's reset can never race a back-end using the same queues.
+	 */
+	pthread_mutex_t lock;
 };
 
 int event_loop_init(struct event_loop *loop);

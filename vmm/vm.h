@@ -16,6 +16,7 @@
 
 struct kvm_run;
 struct kvm_irq_routing;
+struct pci_bus;
 
 struct vcpu {
 	struct vm *vm;
@@ -44,6 +45,8 @@ struct vm {
 	atomic_int exit_status;    /* first stop request wins */
 	atomic_bool stopping;
 	struct kvm_irq_routing *irq_routes; /* see irq_routing.h */
+	u32 next_msi_gsi;
+	struct pci_bus *pci;       /* the PCI bus devices attach to (arch sets it) */
 	void *arch;                /* arch-private state */
 };
 

@@ -16,6 +16,7 @@
 #include "boot.h"
 #include "cpuid.h"
 #include "devices/serial_8250.h"
+#include "devices/virtio/devices.h"
 #include "layout.h"
 #include "vmm/console.h"
 #include "vmm/irq_routing.h"
@@ -66,7 +67,7 @@ int arch_vm_init(struct vm *vm)
 {
 	struct x86_platform *pf = calloc(1, sizeof(*pf));
 	struct kvm_pit_config pit = { .flags = 0 };
-	const struct plan_region *ecam;
+	const struct plan_region *ecam, *mmio32, *mmio64;
 	u64 identity = KVM_IDENTITY_MAP_ADDR;
 	int err;
 
@@ -102,13 +103,22 @@ int arch_vm_init(struct vm *vm)
 	console_set_input(uart_console_input, pf->uart);
 
 	pci_bus_init(&pf->pci);
+	vm->pci = &pf->pci;
 	err = io_bus_register(&vm->pio, PCI_CAM_PORT, 8, pci_cam_io, &pf->pci, "PCI CAM");
 	ecam = plan_find(&vm->plan, PLAN_PCI_ECAM);
+	mmio32 = plan_find(&vm->plan, PLAN_PCI_MMIO32);
+	mmio64 = plan_find(&vm->plan, PLAN_PCI_MMIO64);
 	if (!err && ecam)
 		err = io_bus_register(&vm->mmio, ecam->start, ecam->size, pci_ecam_io, &pf->pci,
 				      "PCI ECAM");
 	if (!err)
+		err = pci_bus_set_windows(&pf->pci, &vm->mmio, mmio32 ? mmio32->start : 0,
+					  mmio32 ? mmio32->size : 0, mmio64 ? mmio64->start : 0,
+					  mmio64 ? mmio64->size : 0);
+	if (!err)
 		err = x86_acpi_pm_init(vm, &pf->pm);
+	if (!err)
+		err = virtio_devices_add(vm);
 	return err;
 }
 

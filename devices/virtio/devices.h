@@ -1,0 +1,9 @@
+#ifndef DEVICES_VIRTIO_DEVICES_H
+#define DEVICES_VIRTIO_DEVICES_H
+
+struct vm;
+
+/* Creates every virtio device the configuration asks for, on vm->pci. */
+int virtio_devices_add(struct vm *vm);
+
+#endif
