@@ -117,6 +117,7 @@ int arch_vm_init(struct vm *vm)
 					  mmio64 ? mmio64->size : 0);
 	if (!err)
 		err = x86_acpi_pm_init(vm, &pf->pm);
+	/* Every virtio device (each a virtio_pci_add()) is created here. */
 	if (!err)
 		err = virtio_devices_add(vm);
 	return err;

@@ -17,5 +17,6 @@ int virtio_devices_add(struct vm *vm)
 		if (!err)
 			err = virtio_pci_add(vm, dev);
 	}
+	/* virtio-blk (--disk) and virtio-net (--net) are added here next. */
 	return err;
 }

@@ -3,9 +3,13 @@
  * transport, and what the transport offers back. Devices contain no
  * architecture or transport code: the same device works on x86 and arm64.
  *
- * Threads: queue notifications, back-end events and every callback below
- * run on the main event loop thread, except config_read/config_write,
- * which run on a vCPU thread with the transport's lock held.
+ * Threads: every callback below, and every event loop callback a device
+ * registers, runs with the event loop lock held (vm->loop.lock), so they
+ * are serialized with each other. queue_notify and back-end events run on
+ * the main thread; config_read/config_write, activate and reset may run on
+ * a vCPU thread (the driver's register access). So reset must not wait for
+ * an event loop callback (it would deadlock): reap in-flight work there
+ * directly, e.g. io_uring_wait_cqe.
  */
 #ifndef DEVICES_VIRTIO_VIRTIO_DEV_H
 #define DEVICES_VIRTIO_VIRTIO_DEV_H
