@@ -125,8 +125,9 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	head = avail->ring[vq->last_avail % vq->size];
 	vq->last_avail++;
 
-	memset(chain, 0, offsetof(struct vq_chain, iov));
 	chain->head = head;
+	chain->nout = chain->nin = 0;
+	chain->out_bytes = chain->in_bytes = 0;
 	if (head >= vq->size)
 		return -EFAULT; /* nothing valid to push back */
 	i = head;
