@@ -114,8 +114,10 @@ static int build_cmdline(const struct vm_config *cfg, char *buf, size_t len)
 	const char *params = cfg->params ? cfg->params : "";
 	int n;
 
+	const char *console = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0";
+
 	/* A console the user can see unless they chose one. */
-	n = snprintf(buf, len, "%s%s%s", strstr(params, "console=") ? "" : "console=ttyS0",
+	n = snprintf(buf, len, "%s%s%s", strstr(params, "console=") ? "" : console,
 		     strstr(params, "console=") || !*params ? "" : " ", params);
 	return n < 0 || (size_t)n >= len ? -E2BIG : n;
 }

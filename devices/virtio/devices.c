@@ -1,6 +1,7 @@
 /* Which virtio devices a VM gets, from its configuration. */
 #include "devices.h"
 
+#include "console.h"
 #include "rng.h"
 #include "virtio_dev.h"
 #include "vmm/log.h"
@@ -14,6 +15,11 @@ int virtio_devices_add(struct vm *vm)
 
 	if (!cfg->no_rng) {
 		err = virtio_rng_create(vm, &dev);
+		if (!err)
+			err = virtio_pci_add(vm, dev);
+	}
+	if (!err && cfg->console == CONSOLE_VIRTIO) {
+		err = virtio_console_create(vm, &dev);
 		if (!err)
 			err = virtio_pci_add(vm, dev);
 	}
