@@ -9,9 +9,11 @@
 #include "vmm/planner.h"
 #include "vmm/vm.h"
 
-/* Guest map for cfg, around the given host holes. Needs no /dev/kvm. */
-int arch_plan_memory(const struct vm_config *cfg, const struct plan_forbidden *forbidden,
-		     unsigned int nforbidden, struct memory_plan *plan);
+struct host_holes;
+
+/* Guest map for cfg, around the host's holes (may be NULL). Needs no /dev/kvm. */
+int arch_plan_memory(const struct vm_config *cfg, const struct host_holes *host,
+		     struct memory_plan *plan);
 
 /* In-kernel interrupt controllers, timers, platform devices. Before vCPUs. */
 int arch_vm_init(struct vm *vm);

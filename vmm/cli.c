@@ -25,6 +25,9 @@ void cli_usage(FILE *out)
 		"      --net tap[=NAME][,mac=52:54:00:12:34:56]\n"
 		"                       virtio-net on a tap device (created when no NAME)\n"
 		"      --no-rng         no virtio-rng device\n"
+		"      --vfio BDF       pass a PCI device through (repeatable), e.g. 0000:01:00.0\n"
+		"      --reserved FILE  more host reserved regions, in the format of\n"
+		"                       /sys/kernel/iommu_groups/N/reserved_regions (repeatable)\n"
 		"      --console serial|virtio   guest console device (default serial)\n"
 		"      --json           plan: print JSON\n"
 		"  -d, --debug          verbose VMM messages\n"
@@ -60,7 +63,8 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 	return 0;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE };
+enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
+       OPT_RESERVED };
 
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -141,6 +145,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "vfio", required_argument, NULL, OPT_VFIO },
+		{ "reserved", required_argument, NULL, OPT_RESERVED },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -201,6 +207,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return -EINVAL;
 			break;
 		case OPT_NO_RNG: cfg->no_rng = true; break;
+		case OPT_VFIO:
+			if (cfg->nvfio == MAX_VFIO)
+				return fail(err, errlen, "at most %d --vfio devices", MAX_VFIO);
+			cfg->vfio[cfg->nvfio++] = optarg;
+			break;
+		case OPT_RESERVED:
+			if (cfg->nreserved == MAX_RESERVED_FILES)
+				return fail(err, errlen, "at most %d --reserved files", MAX_RESERVED_FILES);
+			cfg->reserved_files[cfg->nreserved++] = optarg;
+			break;
 		case OPT_CONSOLE:
 			if (!strcmp(optarg, "serial"))
 				cfg->console = CONSOLE_SERIAL;

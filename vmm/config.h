@@ -9,6 +9,8 @@ enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION };
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 #define MAX_DISKS 8
+#define MAX_VFIO 8
+#define MAX_RESERVED_FILES 8
 #define MAX_NETS 4
 
 struct disk_config {
@@ -34,6 +36,10 @@ struct vm_config {
 	unsigned int ndisks;
 	struct net_config nets[MAX_NETS];
 	unsigned int nnets;
+	const char *vfio[MAX_VFIO];          /* PCI addresses as given */
+	unsigned int nvfio;
+	const char *reserved_files[MAX_RESERVED_FILES];
+	unsigned int nreserved;
 	bool no_rng;
 	enum console_kind console;
 	bool json;                  /* plan --json */

@@ -5,6 +5,7 @@
 #include "arch/arch.h"
 #include "cli.h"
 #include "log.h"
+#include "vfio/host_collect.h"
 #include "plan_print.h"
 #include "vm.h"
 
@@ -15,8 +16,11 @@
 static int cmd_plan(const struct vm_config *cfg)
 {
 	struct memory_plan plan;
+	struct host_holes host;
 
-	if (arch_plan_memory(cfg, NULL, 0, &plan)) {
+	if (vfio_collect_host_holes(cfg, "/sys", &host))
+		return EXIT_FAILURE_VMM;
+	if (arch_plan_memory(cfg, &host, &plan)) {
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}

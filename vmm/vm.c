@@ -16,6 +16,7 @@
 #include "irq_routing.h"
 #include "log.h"
 #include "size.h"
+#include "vfio/host_collect.h"
 
 void vm_request_stop(struct vm *vm, int status)
 {
@@ -124,7 +125,10 @@ int vm_run(const struct vm_config *cfg)
 	vm.pio.name = "port I/O";
 	vm.mmio.name = "MMIO";
 
-	err = arch_plan_memory(cfg, NULL, 0, &vm.plan);
+	err = vfio_collect_host_holes(cfg, "/sys", &vm.host);
+	if (err)
+		return EXIT_FAILURE_VMM;
+	err = arch_plan_memory(cfg, &vm.host, &vm.plan);
 	if (err) {
 		pr_err("%s", vm.plan.error);
 		return EXIT_FAILURE_VMM;

@@ -13,6 +13,7 @@
 #include "guest_mem.h"
 #include "io_bus.h"
 #include "planner.h"
+#include "vfio/host_regions.h"
 
 struct kvm_run;
 struct kvm_irq_routing;
@@ -32,6 +33,7 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	int vcpu_mmap_size;
+	struct host_holes host;      /* what the host IOMMU forbids, found first */
 	struct memory_plan plan;
 	struct guest_mem mem;
 	struct io_bus pio;

@@ -18,6 +18,17 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    struct memory_plan *plan)
 {
+	const struct x86_plan_limits limits = { .phys_bits = phys_bits };
+
+	return x86_plan_memory_limited(ram_size, &limits, forbidden, nforbidden, plan);
+}
+
+int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
+			    const struct plan_forbidden *forbidden, unsigned int nforbidden,
+			    struct memory_plan *plan)
+{
+	const unsigned int phys_bits = limits->phys_bits;
+	const bool iova_caps = limits->iova_limit && limits->iova_limit < (1ULL << phys_bits);
 	char limit_label[64];
 	const u64 ecam_size = X86_PCI_ECAM_BUSES * MiB;
 	const struct plan_window_request windows[] = {
@@ -52,7 +63,7 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 	};
 	const struct plan_policy policy = {
 		.arch = "x86_64",
-		.addr_limit = 1ULL << phys_bits,
+		.addr_limit = iova_caps ? limits->iova_limit : 1ULL << phys_bits,
 		.addr_limit_label = limit_label,
 		.ram_base = 0,
 		.high_ram_base = X86_HIGH_RAM_BASE,
@@ -63,7 +74,10 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 		.nwindows = ARRAY_SIZE(windows),
 	};
 
-	snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
-		 phys_bits);
+	if (iova_caps)
+		snprintf(limit_label, sizeof(limit_label), "%s", limits->iova_limit_label);
+	else
+		snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
+			 phys_bits);
 	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
 }

@@ -47,4 +47,15 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    struct memory_plan *plan);
 
+/* The same, with the host IOMMU's IOVA limit (if lower) capping the map. */
+struct x86_plan_limits {
+	unsigned int phys_bits;
+	u64 iova_limit;               /* 0: none */
+	const char *iova_limit_label;
+};
+
+int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
+			    const struct plan_forbidden *forbidden, unsigned int nforbidden,
+			    struct memory_plan *plan);
+
 #endif

@@ -18,6 +18,7 @@
 #include "devices/serial_8250.h"
 #include "devices/virtio/devices.h"
 #include "layout.h"
+#include "vfio/host_regions.h"
 #include "vmm/console.h"
 #include "vmm/irq_routing.h"
 #include "vmm/log.h"
@@ -29,10 +30,17 @@
 #define KVM_IDENTITY_MAP_ADDR X86_KVM_PRIVATE_BASE
 #define KVM_TSS_ADDR (X86_KVM_PRIVATE_BASE + 0x1000)
 
-int arch_plan_memory(const struct vm_config *cfg, const struct plan_forbidden *forbidden,
-		     unsigned int nforbidden, struct memory_plan *plan)
+int arch_plan_memory(const struct vm_config *cfg, const struct host_holes *host,
+		     struct memory_plan *plan)
 {
-	return x86_plan_memory(cfg->ram_size, x86_host_phys_bits(), forbidden, nforbidden, plan);
+	struct x86_plan_limits limits = { .phys_bits = x86_host_phys_bits() };
+
+	if (host && host->iova_limit) {
+		limits.iova_limit = host->iova_limit;
+		limits.iova_limit_label = host->iova_limit_source;
+	}
+	return x86_plan_memory_limited(cfg->ram_size, &limits, host ? host->holes : NULL,
+				       host ? host->n : 0, plan);
 }
 
 static void uart_set_irq(void *opaque, int level)

@@ -1,0 +1,194 @@
+/* Host reserved regions and IOVA ranges: parsing what the kernel reports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <linux/vfio.h>
+
+#include "arch/x86/layout.h"
+#include "vfio/host_regions.h"
+#include "vfio/sysfs.h"
+
+static int warnings;
+static void count_warning(const char *msg) { (void)msg; warnings++; }
+
+static void every_type_parses_with_its_source(void **state)
+{
+	struct host_holes h = { 0 };
+	const char *text =
+		"0x00000000fee00000 0x00000000feefffff msi\n"
+		"0x00000000000e0000 0x00000000000fffff direct\n"
+		"0x0000000000000000 0x0000000000ffffff direct-relaxable\n"
+		"0x0000000008000000 0x00000000080fffff reserved\n";
+
+	(void)state;
+	warnings = 0;
+	assert_int_equal(host_parse_reserved_regions(text, "iommu group 7", &h, count_warning), 3);
+	assert_int_equal(warnings, 0);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(h.relaxed, 1);
+	assert_int_equal(h.holes[0].start, 0xfee00000);
+	assert_int_equal(h.holes[0].size, 0x100000);
+	assert_string_equal(h.holes[0].label, "host msi (iommu group 7)");
+	assert_true(h.holes[1].firmware_reserved);
+	/* The line after direct-relaxable is not lost. */
+	assert_int_equal(h.holes[2].start, 0x8000000);
+	assert_string_equal(h.holes[2].label, "host reserved (iommu group 7)");
+}
+
+static void malformed_lines_warn_and_are_skipped(void **state)
+{
+	struct host_holes h = { 0 };
+	const char *text =
+		"garbage\n"
+		"0x1000 0x0fff msi\n"            /* end below start */
+		"0x1000 0x1fff\n"                /* no type */
+		"0x1000 0x1fff msi extra\n"      /* trailing field */
+		"\n   \n"
+		"0x2000 0x2fff future-type\n"    /* unknown: kept, with a warning */
+		"0x3000 0x3fff msi";             /* no final newline */
+
+	(void)state;
+	warnings = 0;
+	assert_int_equal(host_parse_reserved_regions(text, "f", &h, count_warning), 2);
+	assert_int_equal(warnings, 5);
+	assert_int_equal(h.holes[0].start, 0x2000);
+	assert_int_equal(h.holes[1].start, 0x3000);
+	assert_int_equal(host_parse_reserved_regions("", "f", &h, count_warning), 0);
+}
+
+static void too_many_regions_is_an_error(void **state)
+{
+	struct host_holes h = { 0 };
+	char *text = malloc(100 * 40), *p = text;
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		p += sprintf(p, "0x%x 0x%x msi\n", i * 0x10000, i * 0x10000 + 0xfff);
+	assert_int_equal(host_parse_reserved_regions(text, "f", &h, NULL), -E2BIG);
+	free(text);
+}
+
+static void overlapping_unsorted_regions_all_stay_out_of_ram(void **state)
+{
+	struct host_holes h = { 0 };
+	struct memory_plan plan;
+	const char *text =
+		"0x0000000030000000 0x00000000303fffff direct\n"
+		"0x0000000010000000 0x00000000101fffff reserved\n"
+		"0x0000000010100000 0x00000000102fffff msi\n";
+
+	(void)state;
+	assert_int_equal(host_parse_reserved_regions(text, "g", &h, NULL), 3);
+	assert_int_equal(x86_plan_memory(1 * GiB, 40, h.holes, h.n, &plan), 0);
+	for (unsigned int i = 0; i < plan.nregions; i++) {
+		if (plan.regions[i].kind != REGION_RAM)
+			continue;
+		for (unsigned int j = 0; j < h.n; j++)
+			assert_false(ranges_overlap(plan.regions[i].start, plan.regions[i].size,
+						    h.holes[j].start, h.holes[j].size));
+	}
+}
+
+/* A VFIO_IOMMU_GET_INFO reply with the IOVA capability, as the kernel lays it out. */
+static size_t make_info(u8 *buf, const struct vfio_iova_range *r, u32 n, bool caps)
+{
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	size_t off = 32;
+
+	memset(buf, 0, 256);
+	info->flags = caps ? VFIO_IOMMU_INFO_CAPS : 0;
+	info->cap_offset = caps ? (u32)off : 0;
+	cap = (void *)(buf + off);
+	cap->header.id = 7; /* another capability first */
+	cap->header.next = (u32)(off + 8);
+	cap = (void *)(buf + off + 8);
+	cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	cap->header.version = 1;
+	cap->nr_iovas = n;
+	memcpy(cap->iova_ranges, r, n * sizeof(*r));
+	return off + 8 + sizeof(*cap) + n * sizeof(*r);
+}
+
+static void iova_ranges_become_holes_and_a_limit(void **state)
+{
+	/* What VT-d with a 39-bit address width reports in L1. */
+	const struct vfio_iova_range vtd[] = { { 0, 0xfedfffff }, { 0xfef00000, 0x7fffffffff } };
+	struct iova_range ranges[8];
+	struct host_holes h = { 0 };
+	struct memory_plan plan;
+	struct x86_plan_limits limits = { .phys_bits = 40 };
+	u8 buf[256];
+	size_t len = make_info(buf, vtd, 2, true);
+
+	(void)state;
+	assert_int_equal(host_parse_iova_cap(buf, len, ranges, 8), 2);
+	assert_int_equal(ranges[1].start, 0xfef00000);
+	assert_int_equal(host_add_iova_ranges(ranges, 2, "container", &h), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.holes[0].start, 0xfee00000);
+	assert_int_equal(h.holes[0].size, 0x100000);
+	assert_int_equal(h.iova_limit, 0x8000000000ULL);
+
+	limits.iova_limit = h.iova_limit;
+	limits.iova_limit_label = h.iova_limit_source;
+	assert_int_equal(x86_plan_memory_limited(16 * GiB, &limits, h.holes, h.n, &plan), 0);
+	assert_true(plan_ram_end(&plan) <= 0x8000000000ULL);
+	assert_int_equal(x86_plan_memory_limited(600 * GiB, &limits, h.holes, h.n, &plan), -ENOSPC);
+	assert_non_null(strstr(plan.error, "host IOVA limit"));
+}
+
+static void iova_capability_absent_or_broken(void **state)
+{
+	const struct vfio_iova_range r[] = { { 0, 0xffff } };
+	struct iova_range ranges[8];
+	u8 buf[256];
+	size_t len;
+
+	(void)state;
+	len = make_info(buf, r, 1, false);
+	assert_int_equal(host_parse_iova_cap(buf, len, ranges, 8), 0);
+	len = make_info(buf, r, 1, true);
+	assert_int_equal(host_parse_iova_cap(buf, len - 8, ranges, 8), -EINVAL); /* truncated */
+	((struct vfio_iommu_type1_info *)buf)->cap_offset = 250;                 /* out of bounds */
+	assert_int_equal(host_parse_iova_cap(buf, len, ranges, 8), -EINVAL);
+	len = make_info(buf, r, 1, true);
+	((struct vfio_info_cap_header *)(buf + 32))->next = 32;                  /* a loop */
+	((struct vfio_info_cap_header *)(buf + 32))->id = 9;
+	assert_int_equal(host_parse_iova_cap(buf, len, ranges, 8), -EINVAL);
+}
+
+static void bdfs_are_normalized(void **state)
+{
+	char bdf[BDF_LEN];
+
+	(void)state;
+	assert_int_equal(pci_normalize_bdf("01:00.0", bdf), 0);
+	assert_string_equal(bdf, "0000:01:00.0");
+	assert_int_equal(pci_normalize_bdf("0000:00:1f.3", bdf), 0);
+	assert_string_equal(bdf, "0000:00:1f.3");
+	assert_int_equal(pci_normalize_bdf("00:20.0", bdf), -EINVAL);
+	assert_int_equal(pci_normalize_bdf("00:01.8", bdf), -EINVAL);
+	assert_int_equal(pci_normalize_bdf("eth0", bdf), -EINVAL);
+	assert_int_equal(pci_normalize_bdf("00:01.0x", bdf), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_type_parses_with_its_source),
+		cmocka_unit_test(malformed_lines_warn_and_are_skipped),
+		cmocka_unit_test(too_many_regions_is_an_error),
+		cmocka_unit_test(overlapping_unsorted_regions_all_stay_out_of_ram),
+		cmocka_unit_test(iova_ranges_become_holes_and_a_limit),
+		cmocka_unit_test(iova_capability_absent_or_broken),
+		cmocka_unit_test(bdfs_are_normalized),
+	};
+
+	return cmocka_run_group_tests_name("host regions", tests, NULL, NULL);
+}

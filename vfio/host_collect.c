@@ -1,0 +1,77 @@
+#include "host_collect.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sysfs.h"
+#include "vmm/log.h"
+
+static void warn_line(const char *message)
+{
+	pr_warn("%s", message);
+}
+
+static int add_reserved_file(const char *path, struct host_holes *out)
+{
+	char text[16384], source[PLAN_LABEL_LEN / 2], copy[256];
+	int ret = read_text_file(path, text, sizeof(text));
+
+	if (ret < 0) {
+		pr_err("cannot read --reserved file '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(source, sizeof(source), "file %s", basename(copy));
+	ret = host_parse_reserved_regions(text, source, out, warn_line);
+	if (ret == -E2BIG)
+		pr_err("too many reserved regions (more than %d)", PLAN_MAX_FORBIDDEN);
+	return ret < 0 ? ret : 0;
+}
+
+int vfio_collect_host_holes(const struct vm_config *cfg, const char *sysfs_root,
+			    struct host_holes *out)
+{
+	int groups[MAX_VFIO], ngroups = 0, err;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < cfg->nreserved; i++) {
+		err = add_reserved_file(cfg->reserved_files[i], out);
+		if (err)
+			return err;
+	}
+	for (unsigned int i = 0; i < cfg->nvfio; i++) {
+		char bdf[BDF_LEN];
+		int group;
+		bool seen = false;
+
+		if (pci_normalize_bdf(cfg->vfio[i], bdf)) {
+			pr_err("bad PCI address '%s'; use DOMAIN:BUS:DEVICE.FUNCTION, e.g. 0000:01:00.0",
+			       cfg->vfio[i]);
+			return -EINVAL;
+		}
+		group = sysfs_iommu_group(sysfs_root, bdf);
+		if (group == -ENOENT) {
+			pr_err("no PCI device %s on this host (see lspci -D)", bdf);
+			return group;
+		}
+		if (group < 0) {
+			pr_err("%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on on the host kernel command line); on arm64 bind the device first with 'vmm vfio-bind %s'",
+			       bdf, bdf);
+			return group;
+		}
+		for (int g = 0; g < ngroups; g++)
+			seen |= groups[g] == group;
+		if (seen)
+			continue;
+		groups[ngroups++] = group;
+		err = sysfs_add_group_regions(sysfs_root, group, out, warn_line);
+		if (err) {
+			pr_err("cannot read the reserved regions of IOMMU group %d: %s", group,
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}

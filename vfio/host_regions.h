@@ -1,0 +1,56 @@
+/*
+ * What the host's IOMMU forbids, turned into the planner's forbidden
+ * ranges before any guest RAM is placed:
+ *  - the lines of /sys/kernel/iommu_groups/N/reserved_regions (and files
+ *    in the same format given with --reserved): "START END TYPE", hex,
+ *    inclusive, TYPE one of direct, direct-relaxable, reserved, msi
+ *    (direct-relaxable ones are not holes: the kernel drops them on
+ *    assignment);
+ *  - the valid IOVA ranges of a VFIO type1 container
+ *    (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, or iommufd's IOVA ranges):
+ *    everything outside them becomes a hole, the top an address limit.
+ * Pure functions over text and buffers: unit-tested without a host.
+ */
+#ifndef VFIO_HOST_REGIONS_H
+#define VFIO_HOST_REGIONS_H
+
+#include <stddef.h>
+
+#include "vmm/planner.h"
+
+struct host_holes {
+	struct plan_forbidden holes[PLAN_MAX_FORBIDDEN];
+	unsigned int n;
+	u64 iova_limit; /* first unusable IOVA above every valid range; 0: none known */
+	unsigned int relaxed; /* direct-relaxable regions seen (not holes) */
+	char iova_limit_source[PLAN_LABEL_LEN];
+};
+
+typedef void (*host_warn_fn)(const char *message);
+
+/*
+ * Parses reserved_regions text; source names it in labels ("iommu group 7",
+ * "file board.txt"). Malformed lines and unknown types are reported through
+ * warn and skipped (unknown types are still kept as holes: the kernel knows
+ * better than we do). Returns the number of regions added or -E2BIG.
+ */
+int host_parse_reserved_regions(const char *text, const char *source, struct host_holes *out,
+				host_warn_fn warn);
+
+struct iova_range {
+	u64 start, end; /* inclusive */
+};
+
+/*
+ * Finds the IOVA-range capability in a VFIO_IOMMU_GET_INFO reply of len
+ * bytes. Returns the number of ranges copied to ranges (at most max), 0
+ * when the capability is absent, -EINVAL for a malformed chain.
+ */
+int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
+			unsigned int max);
+
+/* Adds the gaps between sorted valid ranges (and above the last) as holes. */
+int host_add_iova_ranges(const struct iova_range *ranges, unsigned int n, const char *source,
+			 struct host_holes *out);
+
+#endif

@@ -1,0 +1,84 @@
+#include "sysfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int pci_normalize_bdf(const char *text, char out[BDF_LEN])
+{
+	unsigned int domain = 0, bus, dev, fn;
+	char tail;
+
+	if (sscanf(text, "%4x:%2x:%2x.%1x%c", &domain, &bus, &dev, &fn, &tail) != 4 &&
+	    (domain = 0, sscanf(text, "%2x:%2x.%1x%c", &bus, &dev, &fn, &tail) != 3))
+		return -EINVAL;
+	if (dev > 31 || fn > 7 || strchr(text, ' '))
+		return -EINVAL;
+	snprintf(out, BDF_LEN, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+	return 0;
+}
+
+int read_text_file(const char *path, char *buf, size_t len)
+{
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (done + 1 < len) {
+		ssize_t n = read(fd, buf + done, len - 1 - done);
+
+		if (n < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	buf[done] = '\0';
+	return (int)done;
+}
+
+int sysfs_iommu_group(const char *root, const char *bdf)
+{
+	char path[512], target[512];
+	ssize_t n;
+	long group;
+	char *end;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", root, bdf);
+	if (access(path, F_OK))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", root, bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -ENODEV;
+	target[n] = '\0';
+	group = strtol(basename(target), &end, 10);
+	if (*end || group < 0 || group > 1000000)
+		return -ENODEV;
+	return (int)group;
+}
+
+int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
+			    host_warn_fn warn)
+{
+	char path[512], source[64], text[8192];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions", root, group);
+	ret = read_text_file(path, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	snprintf(source, sizeof(source), "iommu group %d", group);
+	ret = host_parse_reserved_regions(text, source, out, warn);
+	return ret < 0 ? ret : 0;
+}
