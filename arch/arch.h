@@ -29,4 +29,7 @@ void arch_vcpu_dump(struct vcpu *vcpu);
 
 void arch_vm_destroy(struct vm *vm);
 
+/* The GSI a PCI slot's INTx pin (0 = INTA) is wired to, as the firmware says. */
+unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin);
+
 #endif

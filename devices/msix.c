@@ -78,8 +78,11 @@ static void update_vector(struct msix *m, unsigned int index)
 	/* Routing first: the irqfd may fire at once with a pending signal. */
 	if (irq_routing_set_msi(m->vm, (u32)v->gsi, address, v->data, m->has_devid, m->devid))
 		return;
-	if (!v->attached && !kvm_irqfd(m->vm, v->fd, (u32)v->gsi, true))
+	if (!v->attached && !kvm_irqfd(m->vm, v->fd, (u32)v->gsi, true)) {
 		v->attached = true;
+		if (m->vector_changed)
+			m->vector_changed(m, (int)index, m->opaque);
+	}
 }
 
 void msix_table_access(struct msix *m, u64 offset, u8 *data, u32 len, bool is_write)
@@ -141,10 +144,14 @@ void msix_set_control(struct msix *m, bool enable, bool function_masked)
 {
 	pthread_mutex_lock(&m->lock);
 	if (m->enabled != enable || m->function_masked != function_masked) {
+		bool disabling = m->enabled && !enable;
+
 		m->enabled = enable;
 		m->function_masked = function_masked;
 		for (unsigned int i = 0; i < m->nvectors; i++)
 			update_vector(m, i);
+		if (disabling && m->vector_changed)
+			m->vector_changed(m, -1, m->opaque);
 	}
 	pthread_mutex_unlock(&m->lock);
 }

@@ -38,6 +38,13 @@ struct msix {
 	bool has_devid;                   /* arm64 ITS: requester ID in routes */
 	u32 devid;
 	const char *owner;                /* for messages */
+	/*
+	 * Optional: called (msix lock held) when a vector becomes deliverable
+	 * or the whole function is disabled (vector == -1), so VFIO can wire
+	 * exactly the vectors the guest uses.
+	 */
+	void (*vector_changed)(struct msix *m, int vector, void *opaque);
+	void *opaque;
 };
 
 int msix_init(struct msix *m, struct vm *vm, unsigned int nvectors, const char *owner);

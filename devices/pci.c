@@ -76,7 +76,9 @@ void pci_config_access(struct pci_bus *bus, u8 busno, u8 slot, u8 fn, u32 offset
 		return;
 	}
 	pthread_mutex_lock(&bus->lock);
-	if (is_write) {
+	if (dev->config_access) {
+		dev->config_access(dev, offset, data, len, is_write);
+	} else if (is_write) {
 		for (u32 i = 0; i < len; i++) {
 			u8 mask = dev->wmask[offset + i];
 

@@ -29,8 +29,13 @@ struct pci_bar {
 	void *opaque;
 };
 
+/* Replaces the default config handling (VFIO: most bytes go to hardware). */
+typedef void (*pci_config_access_fn)(struct pci_device *dev, u32 offset, u8 *data, u32 len,
+				     bool is_write);
+
 struct pci_device {
 	const char *name;
+	pci_config_access_fn config_access;
 	u8 slot;
 	u8 config[PCI_CONFIG_SIZE];
 	u8 wmask[PCI_CONFIG_SIZE]; /* bit set: the guest may write it */

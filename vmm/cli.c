@@ -13,6 +13,8 @@ void cli_usage(FILE *out)
 	fprintf(out,
 		"usage: vmm run -k KERNEL [options]    boot a guest\n"
 		"       vmm plan [options] [--json]    print the guest memory map run would build\n"
+		"       vmm vfio-bind BDF              give a host PCI device to vfio-pci (as root)\n"
+		"       vmm vfio-unbind BDF            give it back to its host driver\n"
 		"\n"
 		"options:\n"
 		"  -k, --kernel PATH    bzImage to boot\n"
@@ -171,8 +173,18 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 	} else if (!strcmp(command, "version") || !strcmp(command, "--version")) {
 		cfg->command = CMD_VERSION;
 		return 0;
+	} else if (!strcmp(command, "vfio-bind") || !strcmp(command, "vfio-unbind")) {
+		/* One positional argument and no options: nothing else applies. */
+		cfg->command = !strcmp(command, "vfio-bind") ? CMD_VFIO_BIND : CMD_VFIO_UNBIND;
+		if (argc != 3 || argv[2][0] == '-' || !argv[2][0])
+			return fail(err, errlen, "usage: vmm %s BDF, e.g. vmm %s 0000:01:00.0",
+				    command, command);
+		cfg->bdf = argv[2];
+		return 0;
 	} else {
-		return fail(err, errlen, "unknown command '%s'; commands: run, plan, help", command);
+		return fail(err, errlen,
+			    "unknown command '%s'; commands: run, plan, vfio-bind, vfio-unbind, help",
+			    command);
 	}
 
 	optind = 1; /* getopt_long starts at argv[1]: the command name */

@@ -4,7 +4,7 @@
 
 #include "util.h"
 
-enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION };
+enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION, CMD_VFIO_BIND, CMD_VFIO_UNBIND };
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
@@ -42,6 +42,7 @@ struct vm_config {
 	unsigned int nreserved;
 	bool no_rng;
 	enum console_kind console;
+	const char *bdf;            /* vfio-bind/vfio-unbind: the PCI address as given */
 	bool json;                  /* plan --json */
 	bool debug;
 };

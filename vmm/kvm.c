@@ -89,6 +89,34 @@ int kvm_map_memory(struct vm *vm)
 	return 0;
 }
 
+int kvm_memslot_alloc(struct vm *vm)
+{
+	int max = kvm_check_extension(vm, KVM_CAP_NR_MEMSLOTS);
+
+	if (vm->next_memslot < (int)vm->mem.nbanks)
+		vm->next_memslot = (int)vm->mem.nbanks;
+	if (max && vm->next_memslot >= max)
+		return -ENOSPC;
+	return vm->next_memslot++;
+}
+
+int kvm_set_memslot(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = (u32)slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (unsigned long)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		pr_err("KVM_SET_USER_MEMORY_REGION slot %d [0x%llx, +0x%llx): %s", slot,
+		       (unsigned long long)gpa, (unsigned long long)size, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int kvm_irq_line(struct vm *vm, unsigned int gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };

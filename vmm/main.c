@@ -5,6 +5,7 @@
 #include "arch/arch.h"
 #include "cli.h"
 #include "log.h"
+#include "vfio/bind.h"
 #include "vfio/host_collect.h"
 #include "plan_print.h"
 #include "vm.h"
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
 		return cmd_plan(&cfg);
 	case CMD_RUN:
 		return vm_run(&cfg);
+	case CMD_VFIO_BIND:
+		return vfio_bind("/sys", cfg.bdf) ? EXIT_FAILURE_VMM : 0;
+	case CMD_VFIO_UNBIND:
+		return vfio_unbind("/sys", cfg.bdf) ? EXIT_FAILURE_VMM : 0;
 	}
 	return EXIT_USAGE;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "size.h"
 #include "vfio/host_collect.h"
+#include "vfio/vfio.h"
 
 void vm_request_stop(struct vm *vm, int status)
 {
@@ -125,12 +126,17 @@ int vm_run(const struct vm_config *cfg)
 	vm.pio.name = "port I/O";
 	vm.mmio.name = "MMIO";
 
+	/* The host's holes come first: sysfs and --reserved, then the VFIO container. */
 	err = vfio_collect_host_holes(cfg, "/sys", &vm.host);
-	if (err)
-		return EXIT_FAILURE_VMM;
-	err = arch_plan_memory(cfg, &vm.host, &vm.plan);
+	if (!err)
+		err = vfio_prepare(&vm);
+	if (!err) {
+		err = arch_plan_memory(cfg, &vm.host, &vm.plan);
+		if (err)
+			pr_err("%s", vm.plan.error);
+	}
 	if (err) {
-		pr_err("%s", vm.plan.error);
+		vfio_teardown(&vm);
 		return EXIT_FAILURE_VMM;
 	}
 	err = check_host_memory(cfg->ram_size);
@@ -148,6 +154,8 @@ int vm_run(const struct vm_config *cfg)
 		err = setup_event_sources(&vm, &timer_fd);
 	if (!err)
 		err = arch_vm_init(&vm);
+	if (!err)
+		err = vfio_attach(&vm);
 	if (!err)
 		err = arch_load_guest(&vm);
 	if (!err)
@@ -167,6 +175,7 @@ int vm_run(const struct vm_config *cfg)
 
 	/* Teardown in the reverse order of setup. */
 	vcpus_destroy(&vm);
+	vfio_teardown(&vm);
 	arch_vm_destroy(&vm);
 	irq_routing_free(&vm);
 	if (timer_fd >= 0)

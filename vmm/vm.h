@@ -18,6 +18,7 @@
 struct kvm_run;
 struct kvm_irq_routing;
 struct pci_bus;
+struct vfio_state;
 
 struct vcpu {
 	struct vm *vm;
@@ -48,6 +49,8 @@ struct vm {
 	atomic_bool stopping;
 	struct kvm_irq_routing *irq_routes; /* see irq_routing.h */
 	u32 next_msi_gsi;
+	int next_memslot;
+	struct vfio_state *vfio;    /* passthrough devices, if any */
 	struct pci_bus *pci;       /* the PCI bus devices attach to (arch sets it) */
 	void *arch;                /* arch-private state */
 };
@@ -63,6 +66,9 @@ int kvm_open(struct vm *vm);
 int kvm_create_vm(struct vm *vm);
 int kvm_check_extension(struct vm *vm, int cap);
 int kvm_map_memory(struct vm *vm);
+/* Memslots for device memory (VFIO BARs): size 0 deletes the slot. */
+int kvm_memslot_alloc(struct vm *vm);
+int kvm_set_memslot(struct vm *vm, int slot, u64 gpa, u64 size, void *hva);
 /* Raises or lowers a legacy interrupt line (IOAPIC/PIC input). */
 int kvm_irq_line(struct vm *vm, unsigned int gsi, int level);
 

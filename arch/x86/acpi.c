@@ -1,7 +1,8 @@
 /*
  * ACPI tables for the x86 guest (ACPI 6.5). Linux uses them for SMP (MADT),
- * the PCI host bridge and its windows (DSDT), ECAM (MCFG), and power-off
- * and reset (FADT PM1 control with \_S5, and the reset register).
+ * the PCI host bridge, its windows and INTx routing (DSDT), ECAM (MCFG),
+ * and power-off and reset (FADT PM1 control with \_S5, and the reset
+ * register).
  */
 #include "acpi.h"
 
@@ -79,6 +80,29 @@ static void gas_io(u8 *p, u16 port, u8 bits)
 	le(p + 4, port, 8);
 }
 
+/*
+ * _PRT of the root bus in the "GSI directly" form (ACPI 6.5, 6.2.13):
+ * Source is the integer 0 and SourceIndex the GSI, so no link devices and
+ * no _PIC method are needed. Such interrupts are level-triggered and
+ * active-low. Slot 0 is the host bridge, which raises no INTx.
+ */
+static void build_prt(struct aml *a)
+{
+	aml_name(a, "_PRT");
+	aml_package(a, 31 * 4);
+	for (unsigned int slot = 1; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			aml_package(a, 4);
+			aml_integer(a, (slot << 16) | 0xffff); /* any function of the slot */
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, x86_pci_intx_gsi(slot, pin));
+			aml_close(a);
+		}
+	}
+	aml_close(a);
+}
+
 static size_t build_dsdt(struct table_writer *w, const struct memory_plan *plan)
 {
 	const struct plan_region *mmio32 = plan_find(plan, PLAN_PCI_MMIO32);
@@ -115,6 +139,7 @@ static size_t build_dsdt(struct table_writer *w, const struct memory_plan *plan)
 	if (mmio64)
 		aml_res_mem64_window(&a, mmio64->start, mmio64->start + mmio64->size - 1);
 	aml_resources_end(&a);
+	build_prt(&a);
 	aml_close(&a); /* PCI0 */
 	aml_close(&a); /* \_SB */
 

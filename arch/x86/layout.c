@@ -14,6 +14,11 @@ unsigned int x86_host_phys_bits(void)
 	return 36;
 }
 
+unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	return X86_PCI_INTX_GSI_BASE + (slot + pin) % X86_PCI_INTX_GSI_COUNT;
+}
+
 int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    struct memory_plan *plan)

@@ -34,6 +34,21 @@
 #define X86_PCI_MMIO32_SIZE (512 * MiB)
 #define X86_PCI_MMIO64_SIZE (32 * GiB)
 
+/*
+ * PCI INTx: slot S pin P (0 = INTA) raises GSI 16 + (S + P) % 8, i.e.
+ * IOAPIC pins 16-23, which no ISA device uses. Rotating by slot spreads
+ * devices that only use INTA over all eight lines, as the swizzle on real
+ * boards does. The DSDT's _PRT gives the guest these numbers in the "GSI
+ * directly" form (ACPI 6.5, 6.2.13), and such entries are level-triggered,
+ * active-low by definition: the guest programs the IOAPIC pins that way,
+ * and a device model must hold the line asserted (KVM_IRQ_LINE level 1;
+ * KVM's IOAPIC applies no polarity) until the guest has serviced it.
+ */
+#define X86_PCI_INTX_GSI_BASE 16
+#define X86_PCI_INTX_GSI_COUNT 8
+
+unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
+
 /* Window names, for plan_find(). */
 #define PLAN_PCI_ECAM "pci-ecam"
 #define PLAN_PCI_MMIO32 "pci-mmio32"

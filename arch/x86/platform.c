@@ -148,6 +148,12 @@ int arch_load_guest(struct vm *vm)
 	return x86_load_kernel(vm, &pf->kernel_entry);
 }
 
+unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	/* IOAPIC pins 16-23 spread over slots and pins; the DSDT's _PRT says the same. */
+	return 16 + ((slot + pin) % 8);
+}
+
 void arch_vm_destroy(struct vm *vm)
 {
 	struct x86_platform *pf = vm->arch;

@@ -1,6 +1,7 @@
 /* Which virtio devices a VM gets, from its configuration. */
 #include "devices.h"
 
+#include "blk.h"
 #include "console.h"
 #include "rng.h"
 #include "virtio_dev.h"
@@ -23,6 +24,11 @@ int virtio_devices_add(struct vm *vm)
 		if (!err)
 			err = virtio_pci_add(vm, dev);
 	}
-	/* virtio-blk (--disk) and virtio-net (--net) are added here next. */
+	for (unsigned int i = 0; !err && i < cfg->ndisks; i++) {
+		err = virtio_blk_create(vm, &cfg->disks[i], i, &dev);
+		if (!err)
+			err = virtio_pci_add(vm, dev);
+	}
+	/* virtio-net (--net) is added here next. */
 	return err;
 }

@@ -123,6 +123,60 @@ static void dsdt_has_the_pci_root_bridge_and_s5(void **state)
 	free(buf);
 }
 
+static void pci_intx_gsis_rotate_over_ioapic_pins_16_to_23(void **state)
+{
+	(void)state;
+	assert_int_equal(x86_pci_intx_gsi(1, 0), 17);
+	assert_int_equal(x86_pci_intx_gsi(1, 3), 20);
+	assert_int_equal(x86_pci_intx_gsi(7, 0), 23);
+	assert_int_equal(x86_pci_intx_gsi(7, 1), 16);
+	assert_int_equal(x86_pci_intx_gsi(31, 3), 18);
+	for (unsigned int slot = 0; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			unsigned int gsi = x86_pci_intx_gsi(slot, pin);
+
+			/* KVM's IOAPIC has 24 pins; 0-15 belong to ISA. */
+			assert_in_range(gsi, 16, 23);
+			/* The same pin of neighbouring slots never shares a line. */
+			if (slot)
+				assert_int_not_equal(gsi, x86_pci_intx_gsi(slot - 1, pin));
+		}
+	}
+}
+
+static void dsdt_routes_every_slot_and_pin_to_its_gsi(void **state)
+{
+	u8 *buf = build(1);
+	const u8 *dsdt = find_table(buf, "DSDT");
+	const u8 prt[] = { 0x08, '_', 'P', 'R', 'T', 0x12 };
+
+	(void)state;
+	assert_true(contains(dsdt, get32(dsdt + 4), prt, sizeof(prt)));
+	for (unsigned int slot = 1; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			/*
+			 * Package (4) { DWordConst (slot << 16 | 0xffff), pin, Zero,
+			 * ByteConst gsi }; pins 0 and 1 are ZeroOp and OneOp.
+			 */
+			u8 entry[13] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, (u8)slot, 0x00 };
+			size_t n = 8;
+
+			if (pin < 2) {
+				entry[n++] = (u8)pin;
+			} else {
+				entry[1] = 0x0c;
+				entry[n++] = 0x0a;
+				entry[n++] = (u8)pin;
+			}
+			entry[n++] = 0x00;
+			entry[n++] = 0x0a;
+			entry[n++] = (u8)x86_pci_intx_gsi(slot, pin);
+			assert_true(contains(dsdt, get32(dsdt + 4), entry, n));
+		}
+	}
+	free(buf);
+}
+
 static void mcfg_points_at_the_planned_ecam(void **state)
 {
 	struct memory_plan plan;
@@ -197,6 +251,19 @@ static void iasl_disassembles_the_tables_without_errors(void **state)
 	}
 	snprintf(cmd, sizeof(cmd), "grep -q 'PNP0A08' %s/DSDT.dsl && grep -q '_S5_' %s/DSDT.dsl", dir, dir);
 	assert_int_equal(system(cmd), 0);
+	/*
+	 * The _PRT as iasl reads it, flattened to one line without comments:
+	 * 124 entries; slot 1 INTA -> GSI 17, slot 2 INTB -> 19, slot 31
+	 * INTD -> 18.
+	 */
+	snprintf(cmd, sizeof(cmd), "sed 's://.*$::' %s/DSDT.dsl | tr -d ' \\t\\n' > %s/flat", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -q 'Name(_PRT,Package(0x7C){Package(0x04){0x0001FFFF,Zero,Zero,0x11}' %s/flat && "
+		 "grep -q 'Package(0x04){0x0002FFFF,One,Zero,0x13}' %s/flat && "
+		 "grep -q 'Package(0x04){0x001FFFFF,0x03,Zero,0x12}}' %s/flat",
+		 dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	free(buf);
@@ -208,6 +275,8 @@ int main(void)
 		cmocka_unit_test(every_table_has_a_valid_checksum),
 		cmocka_unit_test(madt_lists_one_enabled_lapic_per_cpu),
 		cmocka_unit_test(dsdt_has_the_pci_root_bridge_and_s5),
+		cmocka_unit_test(pci_intx_gsis_rotate_over_ioapic_pins_16_to_23),
+		cmocka_unit_test(dsdt_routes_every_slot_and_pin_to_its_gsi),
 		cmocka_unit_test(mcfg_points_at_the_planned_ecam),
 		cmocka_unit_test(aml_package_lengths_use_every_encoding),
 		cmocka_unit_test(tables_that_do_not_fit_are_an_error),

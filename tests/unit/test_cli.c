@@ -88,6 +88,26 @@ static void plan_needs_no_kernel(void **state)
 	assert_int_equal(cfg.ram_size, 2 * GiB);
 }
 
+static void vfio_bind_takes_exactly_one_address(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "vfio-bind", "0000:01:00.0", NULL), 0);
+	assert_int_equal(cfg.command, CMD_VFIO_BIND);
+	assert_string_equal(cfg.bdf, "0000:01:00.0");
+	assert_int_equal(parse(&cfg, err, "vmm", "vfio-unbind", "01:00.0", NULL), 0);
+	assert_int_equal(cfg.command, CMD_VFIO_UNBIND);
+	assert_string_equal(cfg.bdf, "01:00.0");
+
+	assert_int_equal(parse(&cfg, err, "vmm", "vfio-bind", NULL), -EINVAL);
+	assert_non_null(strstr(err, "usage: vmm vfio-bind BDF"));
+	assert_int_equal(parse(&cfg, err, "vmm", "vfio-bind", "01:00.0", "02:00.0", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "vfio-unbind", "-m", NULL), -EINVAL);
+	assert_non_null(strstr(err, "usage: vmm vfio-unbind BDF"));
+}
+
 static void sizes_take_binary_suffixes(void **state)
 {
 	u64 v;
@@ -130,6 +150,7 @@ int main(void)
 		cmocka_unit_test(defaults_are_256m_and_one_cpu),
 		cmocka_unit_test(bad_values_are_usage_errors_with_a_hint),
 		cmocka_unit_test(plan_needs_no_kernel),
+		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
 		cmocka_unit_test(sizes_take_binary_suffixes),
 		cmocka_unit_test(sizes_print_readably),
 	};

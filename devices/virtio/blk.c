@@ -1,0 +1,769 @@
+/*
+ * virtio-blk (virtio 1.2, 5.2): one request queue, served by one io_uring
+ * per disk. queue_notify turns every available request into an SQE that
+ * reads or writes straight between the image and guest memory (the
+ * chain's host pointers), and submits them in one batch; the ring's
+ * eventfd, on the main event loop, reaps the completions, writes each
+ * status byte and returns the requests to the driver.
+ *
+ * The status byte is written only after the request's CQE: a VMM killed
+ * at any point never tells the guest that data reached the image when it
+ * did not.
+ */
+#include "blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define SECTOR_SIZE 512ULL
+#define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr) /* type, ioprio, sector: 16 bytes */
+
+/* One request the device has taken from the ring and not yet returned. */
+struct blk_req {
+	bool busy;
+	u16 head;
+	u32 type;
+	u8 *status;          /* last byte of the chain's writable part */
+	u64 offset;          /* image offset of the next byte to transfer */
+	size_t done;         /* data bytes transferred so far */
+	size_t left;         /* data bytes still to transfer */
+	unsigned int first, niov; /* iov[first..niov) is what is left */
+	struct iovec iov[VQ_MAX_CHAIN];
+};
+
+struct virtio_blk {
+	struct virtio_dev dev;
+	const char *path;
+	int fd;
+	int efd;             /* signalled by the ring for each CQE */
+	bool readonly;
+	bool ring_ok;
+	bool efd_in_loop;
+	bool broken;         /* the rings are unusable until a reset */
+	bool stalled;        /* stopped popping for lack of a slot or SQE */
+	bool pushed;         /* used entries not yet signalled to the driver */
+	bool draining;       /* reset/destroy: complete nothing towards the guest */
+	bool warned_io;
+	u64 capacity;        /* 512-byte sectors */
+	struct virtio_blk_config config; /* little-endian, as the driver reads it */
+	char serial[VIRTIO_BLK_ID_BYTES];
+	struct io_uring ring;
+	unsigned int nslots, nfree;
+	unsigned int *free_list;
+	struct blk_req *slots;
+	struct vq_chain chain; /* vq_pop scratch: too large for the stack */
+};
+
+static struct virtqueue *blk_vq(struct virtio_blk *blk)
+{
+	return &blk->dev.queues[0];
+}
+
+/* --- slots ------------------------------------------------------------- */
+
+static struct blk_req *blk_get_slot(struct virtio_blk *blk)
+{
+	struct blk_req *req;
+
+	if (!blk->nfree)
+		return NULL;
+	req = &blk->slots[blk->free_list[--blk->nfree]];
+	req->busy = true;
+	return req;
+}
+
+static void blk_put_slot(struct virtio_blk *blk, struct blk_req *req)
+{
+	req->busy = false;
+	blk->free_list[blk->nfree++] = req - blk->slots;
+}
+
+static void blk_reset_slots(struct virtio_blk *blk)
+{
+	blk->nfree = 0;
+	for (unsigned int i = blk->nslots; i-- > 0;) {
+		blk->slots[i].busy = false;
+		blk->free_list[blk->nfree++] = i;
+	}
+}
+
+static unsigned int blk_inflight(const struct virtio_blk *blk)
+{
+	return blk->nslots - blk->nfree;
+}
+
+/* --- completing requests ----------------------------------------------- */
+
+/* Writes the status byte and hands the request back to the driver. */
+static void blk_answer(struct virtio_blk *blk, u16 head, u8 *status, u8 value, u32 written)
+{
+	*status = value;
+	vq_push(blk_vq(blk), head, written);
+	blk->pushed = true;
+}
+
+/*
+ * The used length counts the bytes the device wrote into the chain
+ * (2.7.8): the data read plus the status byte for IN, the status alone
+ * otherwise.
+ */
+static void blk_finish(struct virtio_blk *blk, struct blk_req *req, u8 value)
+{
+	u32 written = req->type == VIRTIO_BLK_T_IN ? MIN(req->done + 1, (size_t)UINT32_MAX) : 1;
+
+	if (!blk->draining)
+		blk_answer(blk, req->head, req->status, value, written);
+	blk_put_slot(blk, req);
+}
+
+/* err 0: the image ended early, i.e. it shrank under us. */
+static void blk_warn_io(struct virtio_blk *blk, const char *what, int err)
+{
+	if (blk->warned_io)
+		return;
+	blk->warned_io = true;
+	pr_warn("virtio-blk: %s on %s failed: %s (the guest sees an I/O error; further errors not shown)",
+		what, blk->path, err ? strerror(err) : "unexpected end of file, did the image shrink?");
+}
+
+static void blk_notify(struct virtio_blk *blk)
+{
+	if (!blk->pushed)
+		return;
+	blk->pushed = false;
+	virtio_notify_queue(&blk->dev, 0);
+}
+
+/* --- io_uring ------------------------------------------------------------ */
+
+/* Errors after which submitting or waiting again can succeed. */
+static bool blk_transient(int err)
+{
+	return err == -EAGAIN || err == -EBUSY || err == -EINTR || err == -ENOMEM || err == -ETIME;
+}
+
+static int blk_prep_rw(struct virtio_blk *blk, struct blk_req *req)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
+	const struct iovec *iov = &req->iov[req->first];
+	unsigned int n = req->niov - req->first;
+
+	if (!sqe)
+		return -EBUSY;
+	if (req->type == VIRTIO_BLK_T_OUT)
+		io_uring_prep_writev(sqe, blk->fd, iov, n, req->offset);
+	else
+		io_uring_prep_readv(sqe, blk->fd, iov, n, req->offset);
+	io_uring_sqe_set_data64(sqe, req - blk->slots);
+	return 0;
+}
+
+/*
+ * Flush (5.2.6) makes every write the driver has seen completed durable:
+ * fdatasync semantics. IO_DRAIN also orders it after writes submitted
+ * before it, which the driver may not have waited for.
+ */
+static int blk_prep_flush(struct virtio_blk *blk, struct blk_req *req)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_flags(sqe, IOSQE_IO_DRAIN);
+	io_uring_sqe_set_data64(sqe, req - blk->slots);
+	return 0;
+}
+
+/* Drops the first bytes of what is left of req's buffers. */
+static void blk_req_advance(struct blk_req *req, size_t bytes)
+{
+	req->done += bytes;
+	req->left -= bytes;
+	req->offset += bytes;
+	while (bytes && req->first < req->niov) {
+		struct iovec *v = &req->iov[req->first];
+		size_t n = MIN(bytes, v->iov_len);
+
+		v->iov_base = (u8 *)v->iov_base + n;
+		v->iov_len -= n;
+		bytes -= n;
+		if (!v->iov_len)
+			req->first++;
+	}
+}
+
+/* A short transfer is not an error: the remainder is resubmitted. */
+static void blk_rw_done(struct virtio_blk *blk, struct blk_req *req, int res)
+{
+	const char *what = req->type == VIRTIO_BLK_T_OUT ? "write" : "read";
+
+	if (res <= 0) {
+		blk_warn_io(blk, what, -res);
+		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	blk_req_advance(req, MIN((size_t)res, req->left));
+	if (!req->left) {
+		blk_finish(blk, req, VIRTIO_BLK_S_OK);
+	} else if (blk->draining || blk_prep_rw(blk, req)) {
+		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static void blk_cqe(struct virtio_blk *blk, u64 index, int res)
+{
+	struct blk_req *req;
+
+	if (index == LIBURING_UDATA_TIMEOUT)
+		return; /* liburing's own wait timeout on kernels without EXT_ARG */
+	if (index >= blk->nslots || !blk->slots[index].busy) {
+		pr_warn("virtio-blk: %s: completion for unknown request %llu", blk->path,
+			(unsigned long long)index);
+		return;
+	}
+	req = &blk->slots[index];
+	if (req->type != VIRTIO_BLK_T_FLUSH) {
+		blk_rw_done(blk, req, res);
+	} else if (res < 0) {
+		blk_warn_io(blk, "flush", -res);
+		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+	} else {
+		blk_finish(blk, req, VIRTIO_BLK_S_OK);
+	}
+}
+
+static void blk_reap(struct virtio_blk *blk)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&blk->ring, head, cqe) {
+		blk_cqe(blk, io_uring_cqe_get_data64(cqe), cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&blk->ring, n);
+}
+
+/*
+ * Submits what queue processing and completions prepared, in one
+ * io_uring_enter. Transient failures are retried from the event loop by
+ * signalling our own eventfd.
+ */
+static void blk_submit(struct virtio_blk *blk)
+{
+	int ret;
+
+	if (!io_uring_sq_ready(&blk->ring))
+		return;
+	ret = io_uring_submit(&blk->ring);
+	if (ret >= 0 && !io_uring_sq_ready(&blk->ring))
+		return;
+	if (ret < 0 && !blk_transient(ret)) {
+		pr_err("virtio-blk: %s: io_uring_submit: %s; the device stops until the guest resets it",
+		       blk->path, strerror(-ret));
+		blk->broken = true;
+		virtio_set_needs_reset(&blk->dev);
+		return;
+	}
+	eventfd_write(blk->efd, 1);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static bool blk_in_range(const struct virtio_blk *blk, u64 sector, u64 nsectors)
+{
+	return sector <= blk->capacity && nsectors <= blk->capacity - sector;
+}
+
+/* Copies len bytes of src[0..n), after skipping skip bytes, as iovecs. */
+static unsigned int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
+			      struct iovec *dst)
+{
+	unsigned int cnt = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t l = src[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l = MIN(l - skip, len);
+		dst[cnt].iov_base = (u8 *)src[i].iov_base + skip;
+		dst[cnt++].iov_len = l;
+		len -= l;
+		skip = 0;
+	}
+	return cnt;
+}
+
+/*
+ * IN and OUT (5.2.6): the data follows the 16-byte header in the readable
+ * part (OUT) or precedes the status byte in the writable part (IN); the
+ * framing is free (2.7.4), so buffers are split at byte offsets.
+ */
+static void blk_rw(struct virtio_blk *blk, const struct vq_chain *c, u32 type, u64 sector,
+		   u8 *status)
+{
+	bool write = type == VIRTIO_BLK_T_OUT;
+	size_t len = write ? c->out_bytes - BLK_HDR_SIZE : c->in_bytes - 1;
+	struct blk_req *req;
+
+	/* 5.2.6.2: a device offering VIRTIO_BLK_F_RO fails writes. */
+	if ((write && blk->readonly) || len % SECTOR_SIZE ||
+	    !blk_in_range(blk, sector, len / SECTOR_SIZE)) {
+		blk_answer(blk, c->head, status, VIRTIO_BLK_S_IOERR, 1);
+		return;
+	}
+	if (!len) {
+		blk_answer(blk, c->head, status, VIRTIO_BLK_S_OK, 1);
+		return;
+	}
+	req = blk_get_slot(blk); /* the caller checked one is free */
+	req->head = c->head;
+	req->type = type;
+	req->status = status;
+	req->offset = sector * SECTOR_SIZE;
+	req->done = 0;
+	req->left = len;
+	req->first = 0;
+	if (write)
+		req->niov = iov_slice(c->iov, c->nout, BLK_HDR_SIZE, len, req->iov);
+	else
+		req->niov = iov_slice(c->iov + c->nout, c->nin, 0, len, req->iov);
+	if (blk_prep_rw(blk, req))
+		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+}
+
+static void blk_flush(struct virtio_blk *blk, const struct vq_chain *c, u8 *status)
+{
+	struct blk_req *req = blk_get_slot(blk);
+
+	req->head = c->head;
+	req->type = VIRTIO_BLK_T_FLUSH;
+	req->status = status;
+	req->done = req->left = 0;
+	if (blk_prep_flush(blk, req))
+		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+}
+
+/* GET_ID (5.2.6): up to 20 bytes, zero-padded, not NUL-terminated. */
+static void blk_get_id(struct virtio_blk *blk, const struct vq_chain *c, u8 *status)
+{
+	size_t n = MIN(c->in_bytes - 1, sizeof(blk->serial));
+
+	n = vq_copy_to_in(c, 0, blk->serial, n);
+	blk_answer(blk, c->head, status, VIRTIO_BLK_S_OK, n + 1);
+}
+
+static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
+{
+	const struct iovec *last;
+	struct virtio_blk_outhdr hdr;
+	u8 *status;
+
+	/* No writable byte: nowhere to put a status, just hand it back. */
+	if (!c->nin) {
+		vq_push(blk_vq(blk), c->head, 0);
+		blk->pushed = true;
+		return;
+	}
+	last = &c->iov[c->nout + c->nin - 1];
+	status = (u8 *)last->iov_base + last->iov_len - 1;
+	if (vq_copy_from_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+		blk_answer(blk, c->head, status, VIRTIO_BLK_S_IOERR, 1);
+		return;
+	}
+	switch (le32toh(hdr.type)) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		blk_rw(blk, c, le32toh(hdr.type), le64toh(hdr.sector), status);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		blk_flush(blk, c, status);
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		blk_get_id(blk, c, status);
+		break;
+	default:
+		blk_answer(blk, c->head, status, VIRTIO_BLK_S_UNSUPP, 1);
+		break;
+	}
+}
+
+/*
+ * Pops requests while a slot and an SQE are free for one more; otherwise
+ * marks the queue stalled, and the completion handler resumes it.
+ */
+static void blk_process_queue(struct virtio_blk *blk)
+{
+	struct virtqueue *vq;
+	int ret;
+
+	blk->stalled = false;
+	if (blk->broken || !blk->ring_ok || !blk->dev.queues || !blk->dev.queues[0].ready)
+		return;
+	vq = blk_vq(blk);
+	for (;;) {
+		if (!blk->nfree || !io_uring_sq_space_left(&blk->ring)) {
+			blk->stalled = true;
+			return;
+		}
+		ret = vq_pop(vq, &blk->chain);
+		if (ret == 0)
+			return;
+		if (ret == -EFAULT) {
+			pr_warn("virtio-blk: %s: the driver's rings are unusable; device needs a reset",
+				blk->path);
+			blk->broken = true;
+			virtio_set_needs_reset(&blk->dev);
+			return;
+		}
+		if (ret == -EINVAL) {
+			/* Malformed chain: its buffers cannot be trusted to hold a status. */
+			vq_push(vq, blk->chain.head, 0);
+			blk->pushed = true;
+			continue;
+		}
+		blk_handle(blk, &blk->chain);
+	}
+}
+
+/* --- virtio_dev_ops -------------------------------------------------------- */
+
+static void blk_queue_notify(struct virtio_dev *dev, unsigned int queue)
+{
+	struct virtio_blk *blk = dev->priv;
+
+	if (queue != 0)
+		return;
+	blk_process_queue(blk);
+	blk_submit(blk);
+	blk_notify(blk);
+}
+
+/* Main loop: the ring posted completions (or a submission is retried). */
+static void blk_event(void *opaque, u32 events)
+{
+	struct virtio_blk *blk = opaque;
+	eventfd_t count;
+
+	(void)events;
+	(void)eventfd_read(blk->efd, &count);
+	if (!blk->ring_ok)
+		return;
+	blk_reap(blk);
+	if (blk->stalled)
+		blk_process_queue(blk);
+	blk_submit(blk);
+	blk_notify(blk);
+}
+
+/*
+ * Recreates the ring when waiting on it failed: closing it lets the kernel
+ * cancel or finish what is left, and no stale completion can reach a
+ * reused slot.
+ */
+static int blk_ring_init(struct virtio_blk *blk);
+
+static void blk_ring_restart(struct virtio_blk *blk)
+{
+	io_uring_queue_exit(&blk->ring);
+	blk->ring_ok = false;
+	if (blk_ring_init(blk)) {
+		blk->broken = true;
+		virtio_set_needs_reset(&blk->dev);
+	}
+}
+
+/*
+ * Waits for every request the kernel holds: their buffers belong to the
+ * rings the driver is taking away (2.4, device reset). Nothing is
+ * written to guest memory meanwhile.
+ */
+static void blk_drain(struct virtio_blk *blk)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!blk->ring_ok) {
+		blk_reset_slots(blk);
+		return;
+	}
+	blk->draining = true;
+	while (blk_inflight(blk)) {
+		/* Bounded waits: a failed submission is retried, never waited on. */
+		struct __kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+
+		ret = io_uring_sq_ready(&blk->ring) ? io_uring_submit(&blk->ring) : 0;
+		if (ret >= 0 || blk_transient(ret))
+			ret = io_uring_wait_cqe_timeout(&blk->ring, &cqe, &ts);
+		if (ret < 0 && !blk_transient(ret)) {
+			pr_warn("virtio-blk: %s: waiting for in-flight requests: %s", blk->path,
+				strerror(-ret));
+			blk_ring_restart(blk);
+			break;
+		}
+		blk_reap(blk);
+	}
+	blk_reset_slots(blk);
+	blk->draining = false;
+}
+
+static void blk_reset(struct virtio_dev *dev)
+{
+	struct virtio_blk *blk = dev->priv;
+
+	blk_drain(blk);
+	blk->broken = false;
+	blk->stalled = false;
+	blk->pushed = false;
+}
+
+static int blk_activate(struct virtio_dev *dev)
+{
+	struct virtio_blk *blk = dev->priv;
+
+	/* A slot per descriptor head: the ring can never hold more requests. */
+	if (dev->queues[0].size > blk->nslots) {
+		pr_err("virtio-blk: %s: queue size %u above the %u offered", blk->path,
+		       dev->queues[0].size, blk->nslots);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void blk_config_read(struct virtio_dev *dev, u32 offset, void *data, u32 len)
+{
+	const struct virtio_blk *blk = dev->priv;
+
+	memset(data, 0, len);
+	if (offset < sizeof(blk->config))
+		memcpy(data, (const u8 *)&blk->config + offset,
+		       MIN(len, sizeof(blk->config) - offset));
+}
+
+static void blk_free(struct virtio_blk *blk)
+{
+	if (blk->efd_in_loop)
+		event_loop_remove(&blk->dev.vm->loop, blk->efd);
+	if (blk->ring_ok)
+		io_uring_queue_exit(&blk->ring);
+	if (blk->efd >= 0)
+		close(blk->efd);
+	if (blk->fd >= 0)
+		close(blk->fd);
+	free(blk->slots);
+	free(blk->free_list);
+	free(blk);
+}
+
+static void blk_destroy(struct virtio_dev *dev)
+{
+	struct virtio_blk *blk = dev->priv;
+
+	blk_drain(blk);
+	blk_free(blk);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.config_read = blk_config_read,
+	/* No config_write: every field we offer is read-only (no VIRTIO_BLK_F_CONFIG_WCE). */
+	.activate = blk_activate,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+	.destroy = blk_destroy,
+};
+
+/* --- creation ------------------------------------------------------------ */
+
+static const char *blk_open_hint(int err, bool readonly)
+{
+	switch (err) {
+	case ENOENT:
+		return " (create a raw image first, e.g. truncate -s 1G PATH)";
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case ETXTBSY:
+		return readonly ? " (check its permissions)" :
+				  " (check its permissions, or add ',ro' to attach it read-only)";
+	case EISDIR:
+		return " (--disk needs a raw disk image file or a block device)";
+	default:
+		return "";
+	}
+}
+
+static int blk_image_size(struct virtio_blk *blk, u64 *size)
+{
+	struct stat st;
+
+	if (fstat(blk->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(blk->fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	pr_err("virtio-blk: %s is not a regular file or a block device: --disk needs a raw disk image",
+	       blk->path);
+	return -EINVAL;
+}
+
+/*
+ * O_NONBLOCK only for open(), so that a FIFO given by mistake is refused
+ * instead of blocking; io_uring would fail buffered I/O with -EAGAIN if it
+ * stayed set.
+ */
+static int blk_open_image(struct virtio_blk *blk, const struct disk_config *disk)
+{
+	int flags = (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
+	u64 size = 0;
+	int err;
+
+	blk->fd = open(disk->path, flags);
+	if (blk->fd < 0) {
+		err = errno;
+		pr_err("virtio-blk: cannot open disk image %s%s: %s%s", disk->path,
+		       disk->readonly ? " read-only" : "", strerror(err),
+		       blk_open_hint(err, disk->readonly));
+		return -err;
+	}
+	err = blk_image_size(blk, &size);
+	if (err == -EINVAL)
+		return err;
+	if (!err && fcntl(blk->fd, F_SETFL, 0) < 0)
+		err = -errno;
+	if (err) {
+		pr_err("virtio-blk: %s: cannot read its size: %s", disk->path, strerror(-err));
+		return err;
+	}
+	/* The capacity is counted in 512-byte sectors whatever blk_size says (5.2.4). */
+	if (size % SECTOR_SIZE)
+		pr_warn("virtio-blk: %s is %llu bytes, not a multiple of 512: the guest sees %llu bytes",
+			disk->path, (unsigned long long)size,
+			(unsigned long long)ALIGN_DOWN(size, SECTOR_SIZE));
+	blk->capacity = size / SECTOR_SIZE;
+	return 0;
+}
+
+/* The ring and the eventfd it signals, which the main loop watches. */
+static int blk_ring_init(struct virtio_blk *blk)
+{
+	int err = io_uring_queue_init(VIRTIO_BLK_RING_ENTRIES, &blk->ring, 0);
+
+	if (err) {
+		pr_err("virtio-blk: %s: io_uring_queue_init: %s (is io_uring disabled? see /proc/sys/kernel/io_uring_disabled)",
+		       blk->path, strerror(-err));
+		return err;
+	}
+	err = io_uring_register_eventfd(&blk->ring, blk->efd);
+	if (err) {
+		pr_err("virtio-blk: %s: io_uring_register_eventfd: %s", blk->path, strerror(-err));
+		io_uring_queue_exit(&blk->ring);
+		return err;
+	}
+	blk->ring_ok = true;
+	return 0;
+}
+
+static int blk_setup_io(struct virtio_blk *blk, struct vm *vm)
+{
+	int err;
+
+	blk->nslots = VIRTIO_BLK_QUEUE_SIZE;
+	blk->slots = calloc(blk->nslots, sizeof(*blk->slots));
+	blk->free_list = calloc(blk->nslots, sizeof(*blk->free_list));
+	if (!blk->slots || !blk->free_list)
+		return -ENOMEM;
+	blk_reset_slots(blk);
+	blk->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (blk->efd < 0) {
+		err = -errno;
+		pr_err("virtio-blk: %s: eventfd: %s", blk->path, strerror(-err));
+		return err;
+	}
+	err = blk_ring_init(blk);
+	if (err)
+		return err;
+	err = event_loop_add(&vm->loop, blk->efd, EPOLLIN, blk_event, blk);
+	if (err) {
+		pr_err("virtio-blk: %s: cannot watch its completions: %s", blk->path, strerror(-err));
+		return err;
+	}
+	blk->efd_in_loop = true;
+	return 0;
+}
+
+/* Device configuration layout (5.2.4), little-endian (VIRTIO_F_VERSION_1). */
+static void blk_init_config(struct virtio_blk *blk, unsigned int index)
+{
+	blk->config.capacity = htole64(blk->capacity);
+	/* Header and status take two of the chain's buffers. */
+	blk->config.seg_max = htole32(VQ_MAX_CHAIN - 2);
+	blk->config.blk_size = htole32(SECTOR_SIZE);
+	snprintf(blk->serial, sizeof(blk->serial), "vmm-disk%u", index);
+}
+
+static void blk_init_dev(struct virtio_blk *blk, struct vm *vm)
+{
+	struct virtio_dev *dev = &blk->dev;
+
+	dev->name = "virtio-blk";
+	dev->device_id = VIRTIO_ID_BLOCK;
+	dev->host_features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
+			     1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	if (blk->readonly)
+		dev->host_features |= 1ULL << VIRTIO_BLK_F_RO;
+	dev->nqueues = 1;
+	dev->queue_max_size = VIRTIO_BLK_QUEUE_SIZE;
+	dev->vm = vm;
+	dev->ops = &blk_ops;
+	dev->priv = blk;
+}
+
+int virtio_blk_create(struct vm *vm, const struct disk_config *disk, unsigned int index,
+		      struct virtio_dev **out)
+{
+	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	int err;
+
+	if (!blk)
+		return -ENOMEM;
+	blk->fd = blk->efd = -1;
+	blk->path = disk->path;
+	blk->readonly = disk->readonly;
+	blk_init_dev(blk, vm);
+	err = blk_open_image(blk, disk);
+	if (!err)
+		err = blk_setup_io(blk, vm);
+	if (err) {
+		if (err == -ENOMEM)
+			pr_err("virtio-blk: %s: out of memory", disk->path);
+		blk_free(blk);
+		return err;
+	}
+	blk_init_config(blk, index);
+	*out = &blk->dev;
+	return 0;
+}

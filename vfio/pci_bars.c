@@ -1,0 +1,208 @@
+/*
+ * BARs of a passed-through function. Each memory BAR gets a window slot
+ * from the planner's PCI windows; its pages are mmapped from the VFIO
+ * region and handed to KVM as memslots at the BAR's guest address, so
+ * the guest reaches the device without exits. The pages holding the
+ * MSI-X table and PBA stay out of the memslots: those accesses trap and
+ * are emulated. When the guest moves a BAR or turns decoding off, the
+ * memslots follow.
+ */
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pci_dev.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define PAGE 4096ULL
+
+/* Accesses that trap: MSI-X structures, or BAR parts without an mmap. */
+static void bar_trap(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
+{
+	struct vfio_bar *bar = opaque;
+	struct vfio_pci_dev *d = bar->owner;
+	unsigned int index = bar->index;
+	u64 table_len;
+
+	if (d->msix_cap && index == d->msix_bar) {
+		table_len = (u64)d->msix.nvectors * MSIX_ENTRY_SIZE;
+		if (offset >= d->msix_table_offset && offset - d->msix_table_offset < table_len) {
+			msix_table_access(&d->msix, offset - d->msix_table_offset, data, len, is_write);
+			return;
+		}
+		if (offset >= d->msix_pba_offset &&
+		    offset - d->msix_pba_offset < ALIGN_UP(d->msix.nvectors, 64) / 8) {
+			msix_pba_access(&d->msix, offset - d->msix_pba_offset, data, len, is_write);
+			return;
+		}
+	}
+	/* Anything else on a trapped page goes to the device. */
+	if (is_write) {
+		if (pwrite(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len)
+			pr_debug("%s: BAR%u write at 0x%llx failed", d->bdf, index,
+				 (unsigned long long)offset);
+	} else if (pread(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len) {
+		memset(data, 0xff, len);
+	}
+}
+
+/* Page ranges of the BAR that must trap, sorted: the MSI-X table and PBA. */
+static unsigned int trapped_ranges(const struct vfio_pci_dev *d, unsigned int index,
+				   u64 start[2], u64 end[2])
+{
+	unsigned int n = 0;
+
+	if (!d->msix_cap || index != d->msix_bar)
+		return 0;
+	start[n] = ALIGN_DOWN(d->msix_table_offset, PAGE);
+	end[n++] = ALIGN_UP(d->msix_table_offset + (u64)d->msix.nvectors * MSIX_ENTRY_SIZE, PAGE);
+	start[n] = ALIGN_DOWN(d->msix_pba_offset, PAGE);
+	end[n] = ALIGN_UP(d->msix_pba_offset + ALIGN_UP(d->msix.nvectors, 64) / 8, PAGE);
+	if (start[1] < start[0]) {
+		u64 s = start[0], e = end[0];
+
+		start[0] = start[1], end[0] = end[1];
+		start[1] = s, end[1] = e;
+	}
+	if (start[1] <= end[0]) { /* overlapping or adjacent: one range */
+		end[0] = MAX(end[0], end[1]);
+		return 1;
+	}
+	return 2;
+}
+
+static void unmap_bar(struct vfio_pci_dev *d, struct vfio_bar *bar)
+{
+	for (unsigned int s = 0; s < VFIO_BAR_MAX_SLOTS; s++) {
+		if (bar->slot_used[s])
+			kvm_set_memslot(d->vm, bar->slots[s], 0, 0, NULL);
+		bar->slot_used[s] = false;
+	}
+	bar->mapped_at = 0;
+}
+
+static void map_bar(struct vfio_pci_dev *d, unsigned int index, u64 gpa)
+{
+	struct vfio_bar *bar = &d->bars[index];
+	u64 tstart[2], tend[2], cursor = 0;
+	unsigned int ntrap = trapped_ranges(d, index, tstart, tend), slot = 0;
+
+	for (unsigned int t = 0; t <= ntrap; t++) {
+		u64 piece_end = t < ntrap ? MIN(tstart[t], bar->size) : bar->size;
+
+		if (piece_end > cursor && slot < VFIO_BAR_MAX_SLOTS) {
+			bar->slot_used[slot] = !kvm_set_memslot(d->vm, bar->slots[slot], gpa + cursor,
+								piece_end - cursor, bar->map + cursor);
+			slot++;
+		}
+		if (t < ntrap)
+			cursor = MIN(tend[t], bar->size);
+	}
+	bar->mapped_at = gpa;
+}
+
+void vfio_bars_update_mappings(struct vfio_pci_dev *d)
+{
+	bool decode = pci_memory_enabled(&d->pci);
+
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_bar *bar = &d->bars[i];
+		u64 gpa = pci_bar_address(&d->pci, i);
+
+		if (!bar->present || !bar->map)
+			continue;
+		/* A BAR being sized reads back as its mask: never map that. */
+		if (!decode || !gpa || gpa + bar->size < gpa) {
+			if (bar->mapped_at)
+				unmap_bar(d, bar);
+			continue;
+		}
+		if (bar->mapped_at == gpa)
+			continue;
+		if (bar->mapped_at)
+			unmap_bar(d, bar);
+		map_bar(d, i, gpa);
+	}
+}
+
+static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+	struct vfio_bar *bar = &d->bars[index];
+	int err;
+
+	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &info) < 0 || !info.size)
+		return 0;
+	if (raw & PCI_BASE_ADDRESS_SPACE_IO) {
+		pr_info("%s: I/O BAR%u is not offered to the guest", d->bdf, index);
+		return 0;
+	}
+	bar->size = info.size < 16 ? 16 : info.size;
+	if (bar->size & (bar->size - 1))
+		return -EINVAL;
+	bar->is64 = (raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+	bar->region_offset = info.offset;
+	bar->owner = d;
+	bar->index = index;
+	for (unsigned int s = 0; s < VFIO_BAR_MAX_SLOTS; s++)
+		bar->slots[s] = -1;
+	if (info.flags & VFIO_REGION_INFO_FLAG_MMAP && info.size >= PAGE) {
+		bar->map = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+				(off_t)info.offset);
+		if (bar->map == MAP_FAILED)
+			bar->map = NULL;
+	}
+	if (bar->map) {
+		for (unsigned int s = 0; s < VFIO_BAR_MAX_SLOTS; s++) {
+			bar->slots[s] = kvm_memslot_alloc(d->vm);
+			if (bar->slots[s] < 0)
+				return -ENOSPC;
+		}
+	}
+	err = pci_bar_assign(d->vm->pci, &d->pci, index, bar->size, bar->is64, bar_trap, bar);
+	if (err)
+		return err;
+	/* Keep the prefetchable bit the hardware reports. */
+	d->pci.config[PCI_BASE_ADDRESS_0 + 4 * index] |= raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
+	bar->present = true;
+	return 0;
+}
+
+int vfio_bars_init(struct vfio_pci_dev *d)
+{
+	u32 raw[PCI_NUM_BARS];
+	int err;
+
+	/* The hardware's BAR registers tell each BAR's type. */
+	if (pread(d->fd, raw, sizeof(raw), (off_t)(d->config_offset + PCI_BASE_ADDRESS_0)) !=
+	    (ssize_t)sizeof(raw))
+		return -EIO;
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		err = init_bar(d, i, raw[i]);
+		if (err) {
+			pr_err("%s: cannot set up BAR%u: %s", d->bdf, i, strerror(-err));
+			return err;
+		}
+		if (d->bars[i].is64)
+			i++; /* the upper half of a 64-bit BAR */
+	}
+	return 0;
+}
+
+void vfio_bars_release(struct vfio_pci_dev *d)
+{
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_bar *bar = &d->bars[i];
+
+		if (bar->mapped_at)
+			unmap_bar(d, bar);
+		if (bar->map)
+			munmap(bar->map, bar->size);
+		bar->map = NULL;
+	}
+}

@@ -1,0 +1,248 @@
+/*
+ * Interrupts of a passed-through function, none of which passes through
+ * the VMM once set up:
+ *  - MSI-X: the guest's table is emulated (devices/msix.c). A vector the
+ *    guest unmasks gets an eventfd that VFIO signals when the physical
+ *    vector fires, and that is an irqfd on a KVM MSI route carrying the
+ *    guest's address/data. Only those vectors are enabled in VFIO.
+ *  - MSI: one vector, the same way.
+ *  - INTx: VFIO's trigger eventfd is a resampling irqfd on the slot's
+ *    IOAPIC pin; the resample eventfd is VFIO's unmask eventfd, so the
+ *    line is re-armed when the guest EOIs.
+ * The physical device keeps the host's MSI address: nothing the guest
+ * writes in a table reaches the hardware.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "pci_dev.h"
+#include "vmm/irq_routing.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+/* VFIO_DEVICE_SET_IRQS with eventfds (fds NULL: disable the index). */
+static int set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 count,
+		    const int *fds)
+{
+	size_t size = sizeof(struct vfio_irq_set) + (fds ? count * sizeof(int) : 0);
+	struct vfio_irq_set *set = calloc(1, size);
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	set->argsz = (u32)size;
+	set->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (fds)
+		memcpy(set->data, fds, count * sizeof(int));
+	ret = ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
+	free(set);
+	if (ret)
+		pr_warn("%s: VFIO_DEVICE_SET_IRQS index %u count %u: %s", d->bdf, index, count,
+			strerror(-ret));
+	return ret;
+}
+
+static void intx_enable(struct vfio_pci_dev *d)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = (u32)d->intx_fd,
+		.gsi = d->intx_gsi,
+		.flags = KVM_IRQFD_FLAG_RESAMPLE,
+		.resamplefd = (u32)d->intx_unmask_fd,
+	};
+
+	if (d->intx_fd < 0 || d->intx_on)
+		return;
+	if (set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->intx_fd))
+		return;
+	if (ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		pr_warn("%s: INTx irqfd: %s", d->bdf, strerror(errno));
+		set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		return;
+	}
+	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &d->intx_unmask_fd);
+	d->intx_on = true;
+}
+
+/* VFIO refuses MSI/MSI-X while INTx is on, and vice versa. */
+static void intx_disable(struct vfio_pci_dev *d)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = (u32)d->intx_fd, .gsi = d->intx_gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (!d->intx_on)
+		return;
+	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd);
+	d->intx_on = false;
+}
+
+/* Called by the MSI-X emulation, its lock held. */
+static void msix_vector_changed(struct msix *m, int vector, void *opaque)
+{
+	struct vfio_pci_dev *d = opaque;
+	unsigned int count;
+	int *fds;
+
+	if (vector < 0) {
+		if (d->vfio_msix_count)
+			set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		d->vfio_msix_count = 0;
+		d->msix_armed = 0;
+		intx_enable(d);
+		return;
+	}
+	if (vector < 64 && (d->msix_armed & (1ULL << vector)))
+		return;
+	if (vector < 64)
+		d->msix_armed |= 1ULL << vector;
+	intx_disable(d);
+	count = MAX(d->vfio_msix_count, (unsigned int)vector + 1);
+	fds = malloc(count * sizeof(int));
+	if (!fds)
+		return;
+	for (unsigned int i = 0; i < count; i++) {
+		bool armed = i < 64 ? (d->msix_armed >> i) & 1 : i == (unsigned int)vector;
+
+		fds[i] = armed ? m->vectors[i].fd : -1;
+	}
+	/* A device that cannot grow its vector set is disabled and re-enabled. */
+	if (d->msix_noresize && d->vfio_msix_count && count > d->vfio_msix_count)
+		set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	if (!set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, count, fds))
+		d->vfio_msix_count = count;
+	free(fds);
+}
+
+void vfio_msi_config_written(struct vfio_pci_dev *d)
+{
+	const u8 *cfg = d->pci.config;
+	u8 c = d->msi_cap;
+	u16 flags, data;
+	u32 lo, hi = 0;
+	bool enable;
+
+	memcpy(&flags, &cfg[c + PCI_MSI_FLAGS], 2);
+	memcpy(&lo, &cfg[c + PCI_MSI_ADDRESS_LO], 4);
+	if (d->msi_64bit) {
+		memcpy(&hi, &cfg[c + PCI_MSI_ADDRESS_HI], 4);
+		memcpy(&data, &cfg[c + PCI_MSI_DATA_64], 2);
+	} else {
+		memcpy(&data, &cfg[c + PCI_MSI_DATA_32], 2);
+	}
+	enable = flags & PCI_MSI_FLAGS_ENABLE;
+	if (!enable) {
+		if (d->msi_enabled) {
+			set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+			kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, false);
+			d->msi_enabled = false;
+			intx_enable(d);
+		}
+		return;
+	}
+	if (d->msi_fd < 0)
+		d->msi_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->msi_gsi < 0)
+		d->msi_gsi = irq_routing_alloc_gsi(d->vm);
+	if (d->msi_fd < 0 || d->msi_gsi < 0)
+		return;
+	/* The route follows every address/data write; wiring happens once. */
+	irq_routing_set_msi(d->vm, (u32)d->msi_gsi, (u64)hi << 32 | lo, data, d->msix.has_devid,
+			    d->msix.devid);
+	if (d->msi_enabled)
+		return;
+	intx_disable(d);
+	if (kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, true))
+		return;
+	if (set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->msi_fd)) {
+		kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, false);
+		return;
+	}
+	d->msi_enabled = true;
+}
+
+static int init_msix(struct vfio_pci_dev *d)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+	const u8 *cfg = d->pci.config;
+	u32 table, pba;
+	u16 control;
+	int err;
+
+	memcpy(&control, &cfg[d->msix_cap + PCI_MSIX_FLAGS], 2);
+	memcpy(&table, &cfg[d->msix_cap + PCI_MSIX_TABLE], 4);
+	memcpy(&pba, &cfg[d->msix_cap + PCI_MSIX_PBA], 4);
+	if ((table & PCI_MSIX_TABLE_BIR) != (pba & PCI_MSIX_PBA_BIR)) {
+		pr_err("%s: MSI-X table and PBA in different BARs are not supported", d->bdf);
+		return -ENOTSUP;
+	}
+	d->msix_bar = table & PCI_MSIX_TABLE_BIR;
+	d->msix_table_offset = table & PCI_MSIX_TABLE_OFFSET;
+	d->msix_pba_offset = pba & PCI_MSIX_PBA_OFFSET;
+	if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &info) == 0)
+		d->msix_noresize = info.flags & VFIO_IRQ_INFO_NORESIZE;
+	err = msix_init(&d->msix, d->vm, (control & PCI_MSIX_FLAGS_QSIZE) + 1, d->bdf);
+	if (err)
+		return err;
+	d->msix.vector_changed = msix_vector_changed;
+	d->msix.opaque = d;
+	return 0;
+}
+
+int vfio_irq_init(struct vfio_pci_dev *d)
+{
+	d->msi_fd = d->msi_gsi = -1;
+	d->intx_fd = d->intx_unmask_fd = -1;
+	return d->msix_cap ? init_msix(d) : 0;
+}
+
+/* INTx needs the slot, known once the device is on the bus. */
+int vfio_intx_init(struct vfio_pci_dev *d)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_INTX_IRQ_INDEX };
+	u8 pin = d->pci.config[PCI_INTERRUPT_PIN];
+
+	d->pci.config[PCI_INTERRUPT_LINE] = 0xff;
+	if (!pin || pin > 4 || ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 || !info.count)
+		return 0;
+	d->intx_gsi = arch_pci_intx_gsi(d->pci.slot, pin - 1u);
+	d->intx_fd = eventfd(0, EFD_CLOEXEC);
+	d->intx_unmask_fd = eventfd(0, EFD_CLOEXEC);
+	if (d->intx_fd < 0 || d->intx_unmask_fd < 0)
+		return -errno;
+	d->pci.config[PCI_INTERRUPT_LINE] = (u8)d->intx_gsi;
+	intx_enable(d);
+	return 0;
+}
+
+void vfio_irq_release(struct vfio_pci_dev *d)
+{
+	intx_disable(d);
+	if (d->vfio_msix_count)
+		set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	if (d->msi_enabled)
+		set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	d->vfio_msix_count = 0;
+	d->msi_enabled = false;
+	if (d->msix_cap)
+		msix_destroy(&d->msix);
+	if (d->msi_fd >= 0)
+		close(d->msi_fd);
+	if (d->intx_fd >= 0)
+		close(d->intx_fd);
+	if (d->intx_unmask_fd >= 0)
+		close(d->intx_unmask_fd);
+	d->msi_fd = d->intx_fd = d->intx_unmask_fd = -1;
+}

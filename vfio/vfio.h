@@ -1,0 +1,20 @@
+/*
+ * Passthrough for a VM, in the order the VM is built:
+ *   vfio_prepare()  before the guest is planned: attach every device's
+ *                   IOMMU group and add the container's IOVA limits to
+ *                   the host holes the planner avoids;
+ *   vfio_attach()   after guest memory and the PCI bus exist: map guest
+ *                   RAM for DMA, tell KVM about the groups, and put each
+ *                   device on the guest's PCI bus;
+ *   vfio_teardown() in reverse.
+ */
+#ifndef VFIO_VFIO_H
+#define VFIO_VFIO_H
+
+struct vm;
+
+int vfio_prepare(struct vm *vm);
+int vfio_attach(struct vm *vm);
+void vfio_teardown(struct vm *vm);
+
+#endif
