@@ -74,6 +74,7 @@ image_key() {
 		echo "kernel=$kpkg $kversion"
 		echo "busybox=$bb_version"
 		cat "$here/build.sh" "$here"/lib/*.sh "$here/$1/init" "$here/$1/modules"
+		[ "$1" != l2 ] || cat "$here"/tools/*.c
 	} | sha256sum | cut -c1-16
 }
 
@@ -84,7 +85,16 @@ image() {
 	if [ "$force" = 1 ] || [ ! -f "$dir/$name.cpio.gz" ]; then
 		log "building $name.cpio.gz for $kver"
 		mkdir -p "$dir"
-		"$here/lib/mkinitramfs.sh" "$kdir/root" "$kver" \
+		local extra=()
+		if [ "$name" = l2 ]; then
+			# The guest's own test tools, static: the initramfs has no libc.
+			mkdir -p "$dir/tools"
+			for src in "$here"/tools/*.c; do
+				gcc -static -O2 -Wall -Wextra -pthread -o "$dir/tools/$(basename "$src" .c)" "$src"
+				extra+=("$dir/tools/$(basename "$src" .c)")
+			done
+		fi
+		EXTRA_BINS="${extra[*]}" "$here/lib/mkinitramfs.sh" "$kdir/root" "$kver" \
 			"$here/$name/modules" "$here/$name/init" "$dir/$name.cpio.gz"
 	fi
 	echo "$dir/$name.cpio.gz"

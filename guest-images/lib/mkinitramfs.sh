@@ -37,6 +37,10 @@ if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
 	fi
 fi
 cp "$busybox" "$stage/bin/busybox"
+# Extra static programs (EXTRA_BINS, space separated) go to /usr/bin.
+for bin in ${EXTRA_BINS:-}; do
+	cp "$bin" "$stage/usr/bin/"
+done
 # Symlinks at build time instead of `busybox --install` at boot: one less
 # thing for /init to get wrong, and it is free.
 "$busybox" --list-full | while read -r applet; do

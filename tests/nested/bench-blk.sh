@@ -1,0 +1,39 @@
+#!/bin/bash
+# Inside L1: 4 KiB random-read IOPS and sequential MiB/s measured in the
+# guest by blkbench (guest-images/tools), on a raw image served by
+# build/vmm (virtio-blk on io_uring) and by QEMU (virtio-blk-pci,
+# aio=io_uring), same guest, same image.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+: "${KERNEL:?}" "${L2_INITRD:?}"
+secs=${BENCH_BLK_SECONDS:-5}
+img=$(mktemp /tmp/bench-blk.XXXXXX)
+trap 'rm -f "$img"' EXIT
+# Real data, so reads are not served from holes.
+dd if=/dev/urandom of="$img" bs=1M count=256 status=none
+script=$(printf '%s\n' "blkbench -d /dev/vda -t $secs -j 4" | base64 -w0)
+params="panic=-1 quiet vmmtest.run=$script"
+
+run_vmm() {
+	timeout 300 "$root/build/vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
+		--disk "$img" -p "$params" </dev/null 2>&1
+}
+run_qemu() {
+	timeout 300 "${BENCH_QEMU:-qemu-system-x86_64}" -M microvm,pcie=on -enable-kvm -cpu host \
+		-smp 2 -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-drive "file=$img,if=none,id=d0,format=raw,aio=io_uring" \
+		-device virtio-blk-pci,drive=d0 \
+		-kernel "$KERNEL" -initrd "$L2_INITRD" -append "console=ttyS0 $params" </dev/null 2>&1
+}
+
+declare -A iops mibs
+for kind in vmm qemu; do
+	out=$(run_$kind | tr -d '\r')
+	iops[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH randread_4k_iops=\([0-9]*\).*/\1/p' | head -n1)
+	mibs[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH seqread_mib_s=\([0-9.]*\).*/\1/p' | head -n1)
+	echo "BENCH blk $kind: randread 4k ${iops[$kind]:-?} IOPS (4 threads), seqread ${mibs[$kind]:-?} MiB/s"
+	[ -n "${iops[$kind]}" ] || printf '%s\n' "$out" | tail -n 5
+done
+awk -v a="${iops[vmm]:-0}" -v b="${iops[qemu]:-0}" -v c="${mibs[vmm]:-0}" -v d="${mibs[qemu]:-0}" 'BEGIN {
+	if (b > 0 && d > 0) printf "BENCH blk ratio vmm/qemu: IOPS %.2f, MiB/s %.2f\n", a / b, c / d }'
