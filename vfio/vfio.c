@@ -59,6 +59,24 @@ int vfio_prepare(struct vm *vm)
 	return err;
 }
 
+bool vfio_probe_iova_ranges(const struct vm_config *cfg, struct host_holes *host)
+{
+	enum log_level saved = log_threshold;
+	struct vm vm = { .cfg = cfg };
+	bool ok;
+
+	if (!cfg->nvfio || access("/dev/vfio/vfio", R_OK | W_OK))
+		return false;
+	memcpy(&vm.host, host, sizeof(*host));
+	log_threshold = LOG_QUIET;
+	ok = vfio_prepare(&vm) == 0;
+	log_threshold = saved;
+	if (ok)
+		memcpy(host, &vm.host, sizeof(*host));
+	vfio_teardown(&vm);
+	return ok;
+}
+
 static int map_guest_ram(struct vm *vm, struct vfio_state *s)
 {
 	for (unsigned int i = 0; i < vm->mem.nbanks; i++) {

@@ -11,9 +11,20 @@
 #ifndef VFIO_VFIO_H
 #define VFIO_VFIO_H
 
+#include <stdbool.h>
+
 struct vm;
 
 int vfio_prepare(struct vm *vm);
+
+/*
+ * For `vmm plan`: adds the IOVA ranges a container would report for the
+ * configured devices, when the groups can be opened (bound to vfio-pci,
+ * not in use); returns false, quietly, when they cannot.
+ */
+struct vm_config;
+struct host_holes;
+bool vfio_probe_iova_ranges(const struct vm_config *cfg, struct host_holes *host);
 int vfio_attach(struct vm *vm);
 void vfio_teardown(struct vm *vm);
 

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "vfio/bind.h"
 #include "vfio/host_collect.h"
+#include "vfio/vfio.h"
 #include "plan_print.h"
 #include "vm.h"
 
@@ -21,6 +22,9 @@ static int cmd_plan(const struct vm_config *cfg)
 
 	if (vfio_collect_host_holes(cfg, "/sys", &host))
 		return EXIT_FAILURE_VMM;
+	/* The container's IOVA ranges too, when the devices are free to open. */
+	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg, &host))
+		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");
 	if (arch_plan_memory(cfg, &host, &plan)) {
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
