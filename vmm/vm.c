@@ -18,6 +18,7 @@
 #include "size.h"
 #include "vfio/host_collect.h"
 #include "vfio/vfio.h"
+#include "devices/virtio/devices.h"
 
 void vm_request_stop(struct vm *vm, int status)
 {
@@ -175,6 +176,7 @@ int vm_run(const struct vm_config *cfg)
 
 	/* Teardown in the reverse order of setup. */
 	vcpus_destroy(&vm);
+	virtio_devices_destroy(&vm);
 	vfio_teardown(&vm);
 	arch_vm_destroy(&vm);
 	irq_routing_free(&vm);

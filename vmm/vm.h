@@ -19,6 +19,7 @@ struct kvm_run;
 struct kvm_irq_routing;
 struct pci_bus;
 struct vfio_state;
+struct virtio_devices;
 
 struct vcpu {
 	struct vm *vm;
@@ -51,6 +52,7 @@ struct vm {
 	u32 next_msi_gsi;
 	int next_memslot;
 	struct vfio_state *vfio;    /* passthrough devices, if any */
+	struct virtio_devices *virtio; /* emulated virtio devices */
 	struct pci_bus *pci;       /* the PCI bus devices attach to (arch sets it) */
 	void *arch;                /* arch-private state */
 };

@@ -6,4 +6,7 @@ struct vm;
 /* Creates every virtio device the configuration asks for, on vm->pci. */
 int virtio_devices_add(struct vm *vm);
 
+/* Removes them all, after the vCPUs have stopped. */
+void virtio_devices_destroy(struct vm *vm);
+
 #endif

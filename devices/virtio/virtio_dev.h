@@ -57,6 +57,12 @@ void virtio_set_needs_reset(struct virtio_dev *dev);
 /* Adds dev to the VM's PCI bus with a modern virtio-pci transport. */
 int virtio_pci_add(struct vm *vm, struct virtio_dev *dev);
 
+/*
+ * Tears a device down once the vCPUs have stopped: the device's reset and
+ * destroy (which frees it), then the transport's eventfds, MSI-X and memory.
+ */
+void virtio_pci_remove(struct virtio_dev *dev);
+
 static inline bool virtio_has_feature(const struct virtio_dev *dev, unsigned int bit)
 {
 	return dev->guest_features & (1ULL << bit);

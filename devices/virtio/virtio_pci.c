@@ -442,6 +442,33 @@ static void fill_config_space(struct virtio_pci *vp)
 	pci->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
 
+void virtio_pci_remove(struct virtio_dev *dev)
+{
+	struct virtio_pci *vp = dev->transport;
+
+	if (!vp)
+		return;
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+	for (unsigned int q = 0; q < dev->nqueues; q++) {
+		if (vp->ioeventfd_addr)
+			kvm_ioeventfd(vp->vm, vp->ioeventfd_addr + q * NOTIFY_MULTIPLIER, 2,
+				      vp->kicks[q].fd, false, false);
+		if (vp->kicks[q].fd >= 0) {
+			event_loop_remove(&vp->vm->loop, vp->kicks[q].fd);
+			close(vp->kicks[q].fd);
+		}
+	}
+	msix_destroy(&vp->msix);
+	free(dev->queues);
+	dev->queues = NULL;
+	dev->transport = NULL;
+	free(vp->kicks);
+	free(vp);
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev); /* frees dev */
+}
+
 int virtio_pci_add(struct vm *vm, struct virtio_dev *dev)
 {
 	struct virtio_pci *vp;
@@ -467,6 +494,8 @@ int virtio_pci_add(struct vm *vm, struct virtio_dev *dev)
 	err = msix_init(&vp->msix, vm, dev->nqueues + 1, dev->name);
 	if (err)
 		goto fail;
+	for (unsigned int q = 0; q < dev->nqueues; q++)
+		vp->kicks[q].fd = -1;
 	for (unsigned int q = 0; q < dev->nqueues; q++) {
 		vp->kicks[q] = (struct queue_kick){ vp, q, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
 		if (vp->kicks[q].fd < 0 ||
@@ -488,6 +517,11 @@ int virtio_pci_add(struct vm *vm, struct virtio_dev *dev)
 	return 0;
 fail:
 	pr_err("%s: cannot add the virtio-pci device: %s", dev->name, strerror(-err));
-	/* The VM is being torn down on this path: fds are closed at exit. */
+	if (vp && vp->kicks && dev->queues && !vp->pci.slot) {
+		dev->transport = vp;
+		virtio_pci_remove(dev);
+	} else if (dev->ops->destroy) {
+		dev->ops->destroy(dev);
+	}
 	return err;
 }
