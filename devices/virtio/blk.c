@@ -11,6 +11,7 @@
  * did not.
  */
 #include "blk.h"
+#include "disk_image.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -595,69 +596,13 @@ static const struct virtio_dev_ops blk_ops = {
 
 /* --- creation ------------------------------------------------------------ */
 
-static const char *blk_open_hint(int err, bool readonly)
-{
-	switch (err) {
-	case ENOENT:
-		return " (create a raw image first, e.g. truncate -s 1G PATH)";
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case ETXTBSY:
-		return readonly ? " (check its permissions)" :
-				  " (check its permissions, or add ',ro' to attach it read-only)";
-	case EISDIR:
-		return " (--disk needs a raw disk image file or a block device)";
-	default:
-		return "";
-	}
-}
-
-static int blk_image_size(struct virtio_blk *blk, u64 *size)
-{
-	struct stat st;
-
-	if (fstat(blk->fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode)) {
-		*size = st.st_size;
-		return 0;
-	}
-	if (S_ISBLK(st.st_mode))
-		return ioctl(blk->fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	pr_err("virtio-blk: %s is not a regular file or a block device: --disk needs a raw disk image",
-	       blk->path);
-	return -EINVAL;
-}
-
-/*
- * O_NONBLOCK only for open(), so that a FIFO given by mistake is refused
- * instead of blocking; io_uring would fail buffered I/O with -EAGAIN if it
- * stayed set.
- */
 static int blk_open_image(struct virtio_blk *blk, const struct disk_config *disk)
 {
-	int flags = (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
 	u64 size = 0;
-	int err;
+	int err = disk_image_open(disk->path, disk->readonly, &blk->fd, &size);
 
-	blk->fd = open(disk->path, flags);
-	if (blk->fd < 0) {
-		err = errno;
-		pr_err("virtio-blk: cannot open disk image %s%s: %s%s", disk->path,
-		       disk->readonly ? " read-only" : "", strerror(err),
-		       blk_open_hint(err, disk->readonly));
-		return -err;
-	}
-	err = blk_image_size(blk, &size);
-	if (err == -EINVAL)
+	if (err)
 		return err;
-	if (!err && fcntl(blk->fd, F_SETFL, 0) < 0)
-		err = -errno;
-	if (err) {
-		pr_err("virtio-blk: %s: cannot read its size: %s", disk->path, strerror(-err));
-		return err;
-	}
 	/* The capacity is counted in 512-byte sectors whatever blk_size says (5.2.4). */
 	if (size % SECTOR_SIZE)
 		pr_warn("virtio-blk: %s is %llu bytes, not a multiple of 512: the guest sees %llu bytes",
