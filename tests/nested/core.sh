@@ -2,14 +2,7 @@
 # Integration tests of the x86-64 core, run inside L1 (real KVM) by
 # run-integration.sh: build/vmm boots the L2 test guest and we check what
 # the guest reports and how the VMM exits.
-set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-. "$root/tests/lib.sh"
-
-vmm=${VMM:-$root/build/vmm}
-: "${KERNEL:?}" "${L2_INITRD:?}"
-out=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # boot NAME ARGS... : runs the VMM, output in $out/NAME.log, status in $rc.
 boot() {
@@ -70,5 +63,4 @@ check "plan shows the LAPIC/MSI window" grep -q "0x00000000fee00000  0x00000000f
 check "guest e820 matches the plan (no RAM at 0xfee00000)" \
 	bash -c "! tr -d '\r' < '$out/smp2.log' | grep -E 'BIOS-e820: \[mem 0x00000000fe[e-f].*usable'"
 
-rm -rf "$out"
 finish integration-core

@@ -3,13 +3,7 @@
 # VT-d): L1's e1000e is given to the L2 guest, which must bind its driver,
 # reach the user-net gateway, and take its interrupts as MSI-X (or INTx)
 # without the VMM's userspace on the path.
-set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-. "$root/tests/lib.sh"
-vmm=${VMM:-$root/build/vmm}
-: "${KERNEL:?}" "${L2_INITRD:?}"
-out=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 nic=${VFIO_NIC:-0000:00:01.0}
 
 net_setup='ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1'
@@ -108,5 +102,4 @@ check "MemTotal still matches -m 512M ($kb kB)" test "${kb:-0}" -ge $((512 * 102
 check "vmm vfio-unbind gives the NIC back to e1000e" \
 	bash -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q e1000e"
 
-rm -rf "$out"
 finish integration-vfio

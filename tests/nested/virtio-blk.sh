@@ -3,13 +3,7 @@
 # and writes raw images through /dev/vdX and we check the bytes from the
 # L1 side; a read-only disk refuses writes; data a guest synced survives
 # a SIGKILL of the VMM; the serial comes from GET_ID.
-set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-. "$root/tests/lib.sh"
-vmm=${VMM:-$root/build/vmm}
-: "${KERNEL:?}" "${L2_INITRD:?}"
-out=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 run_args() {
 	local script=$1
@@ -99,5 +93,4 @@ check "the error names the image" has bad "missing.img"
 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" --disk "$out" </dev/null >"$out/bad.txt" 2>&1
 expect_eq "a directory as --disk: exit 1" 1 "$?"
 
-rm -rf "$out"
 finish integration-virtio-blk

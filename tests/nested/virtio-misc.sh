@@ -1,13 +1,7 @@
 #!/bin/bash
 # Integration tests of the virtio-pci transport with virtio-rng and
 # virtio-console, inside L1 (real KVM).
-set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-. "$root/tests/lib.sh"
-vmm=${VMM:-$root/build/vmm}
-: "${KERNEL:?}" "${L2_INITRD:?}"
-out=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # boot NAME GUEST_SCRIPT VMM_ARGS...: the script runs in the guest (vmmtest.run).
 boot() {
@@ -46,5 +40,4 @@ check "--console virtio: the guest console is hvc0" has vcon "HVC hvc0"
 check "--console virtio: guest output reaches the VMM's stdout" has vcon "VMMTEST userspace"
 expect_eq "virtio-console guest powers off" 0 "$rc"
 
-rm -rf "$out"
 finish integration-virtio-misc
