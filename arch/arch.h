@@ -9,6 +9,12 @@
 #include "vmm/planner.h"
 #include "vmm/vm.h"
 
+#if defined(__x86_64__)
+#define VMM_NATIVE_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define VMM_NATIVE_ARCH "arm64"
+#endif
+
 struct host_holes;
 
 /* Guest map for cfg, around the host's holes (may be NULL). Needs no /dev/kvm. */

@@ -32,6 +32,7 @@ void cli_usage(FILE *out)
 		"                       /sys/kernel/iommu_groups/N/reserved_regions (repeatable)\n"
 		"      --console serial|virtio   guest console device (default serial)\n"
 		"      --json           plan: print JSON\n"
+		"      --arch ARCH      plan: lay out for x86_64 or arm64 (default: this host)\n"
 		"  -d, --debug          verbose VMM messages\n"
 		"\n"
 		"exit status: 0 guest powered off, 3 guest reset, 124 timeout, 2 usage error, 1 VMM failure\n");
@@ -66,7 +67,7 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED };
+       OPT_RESERVED, OPT_ARCH };
 
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -149,6 +150,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "vfio", required_argument, NULL, OPT_VFIO },
 		{ "reserved", required_argument, NULL, OPT_RESERVED },
+		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -210,6 +212,11 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
 			break;
 		case OPT_JSON: cfg->json = true; break;
+		case OPT_ARCH:
+			if (strcmp(optarg, "x86_64") && strcmp(optarg, "arm64") && strcmp(optarg, "aarch64"))
+				return fail(err, errlen, "bad --arch '%s'; use x86_64 or arm64", optarg);
+			cfg->arch = strcmp(optarg, "aarch64") ? optarg : "arm64";
+			break;
 		case OPT_DISK:
 			if (parse_disk(optarg, cfg, err, errlen))
 				return -EINVAL;
@@ -251,5 +258,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		return fail(err, errlen, "no kernel given; use 'vmm run -k PATH/bzImage'");
 	if (cfg->command == CMD_RUN && cfg->json)
 		return fail(err, errlen, "--json is an option of 'vmm plan'");
+	if (cfg->command == CMD_RUN && cfg->arch)
+		return fail(err, errlen, "--arch is an option of 'vmm plan'; 'run' uses this host's");
 	return 0;
 }

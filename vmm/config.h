@@ -44,6 +44,7 @@ struct vm_config {
 	enum console_kind console;
 	const char *bdf;            /* vfio-bind/vfio-unbind: the PCI address as given */
 	bool json;                  /* plan --json */
+	const char *arch;           /* plan --arch: NULL for this host's */
 	bool debug;
 };
 

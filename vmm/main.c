@@ -1,8 +1,11 @@
 /* vmm: a small KVM virtual machine monitor built for device passthrough. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "arch/arch.h"
+#include "arch/arm64/layout.h"
 #include "cli.h"
 #include "log.h"
 #include "vfio/bind.h"
@@ -15,6 +18,28 @@
 #define VMM_VERSION "dev"
 #endif
 
+/* The native planner, or another architecture's for `plan --arch`. */
+static int plan_for_arch(const struct vm_config *cfg, const struct host_holes *host,
+			 struct memory_plan *plan)
+{
+	if (cfg->arch && !strcmp(cfg->arch, "arm64") && strcmp(VMM_NATIVE_ARCH, "arm64")) {
+		struct arm64_plan_limits limits = { .ipa_bits = ARM64_DEFAULT_IPA_BITS };
+
+		if (host->iova_limit) {
+			limits.iova_limit = host->iova_limit;
+			limits.iova_limit_label = host->iova_limit_source;
+		}
+		return arm64_plan_memory(cfg->ram_size, cfg->ncpus, &limits, host->holes, host->n,
+					 plan);
+	}
+	if (cfg->arch && strcmp(cfg->arch, VMM_NATIVE_ARCH)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "this build plans for %s and arm64 only", VMM_NATIVE_ARCH);
+		return -EINVAL;
+	}
+	return arch_plan_memory(cfg, host, plan);
+}
+
 static int cmd_plan(const struct vm_config *cfg)
 {
 	struct memory_plan plan;
@@ -25,7 +50,7 @@ static int cmd_plan(const struct vm_config *cfg)
 	/* The container's IOVA ranges too, when the devices are free to open. */
 	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg, &host))
 		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");
-	if (arch_plan_memory(cfg, &host, &plan)) {
+	if (plan_for_arch(cfg, &host, &plan)) {
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
+#include "arch/arm64/layout.h"
 #include "arch/x86/layout.h"
 #include "vmm/planner.h"
 
@@ -184,6 +185,102 @@ static void regions_come_out_sorted(void **state)
 		assert_true(plan.regions[i - 1].start <= plan.regions[i].start);
 }
 
+static bool ram_overlaps_any(const struct memory_plan *plan, const struct plan_forbidden *f,
+			     unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (ram_touches(plan, f[i].start, f[i].size))
+			return true;
+	return false;
+}
+
+/* AMD hosts reserve the HyperTransport range just below 1 TiB. */
+static void amd_hypertransport_hole_splits_high_ram(void **state)
+{
+	struct plan_forbidden ht[] = {
+		{ .start = 0xfee00000, .size = 0x100000, .label = "host msi" },
+		{ .start = 0xfd00000000ULL, .size = 0x300000000ULL, .label = "host reserved" },
+	};
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(x86_plan_memory(1100 * GiB, 48, ht, 2, &plan), 0);
+	assert_int_equal(ram_total(&plan), 1100 * GiB);
+	assert_false(ram_overlaps_any(&plan, ht, 2));
+	assert_true(plan_ram_end(&plan) > 0x10000000000ULL);
+	assert_true(plan_find(&plan, PLAN_PCI_MMIO64)->start >= plan_ram_end(&plan));
+}
+
+/* arm64 with an SMMUv3: the software-MSI window, and RAM from 0. */
+static void arm64_smmu_msi_window_is_a_hole_in_low_ram(void **state)
+{
+	struct plan_forbidden smmu = { .start = 0x8000000, .size = 0x100000,
+				       .label = "host msi", .firmware_reserved = true };
+	const struct arm64_plan_limits limits = { .ipa_bits = 40 };
+	struct memory_plan plan;
+	const char *windows[] = { PLAN_ARM64_GICD, PLAN_ARM64_GICR, PLAN_ARM64_ITS,
+				  PLAN_ARM64_UART, PLAN_PCI_ECAM, PLAN_PCI_MMIO32 };
+
+	(void)state;
+	assert_int_equal(arm64_plan_memory(1 * GiB, 4, &limits, &smmu, 1, &plan), 0);
+	assert_int_equal(plan_ram_bank(&plan, 0)->start, 0);
+	assert_int_equal(plan_ram_bank(&plan, 0)->size, 0x8000000);
+	assert_int_equal(plan_ram_bank(&plan, 1)->start, 0x8100000);
+	assert_int_equal(ram_total(&plan), 1 * GiB);
+	for (unsigned int i = 0; i < ARRAY_SIZE(windows); i++) {
+		const struct plan_region *w = plan_find(&plan, windows[i]);
+
+		assert_non_null(w);
+		assert_true(w->start + w->size <= 4 * GiB);
+		assert_false(ram_touches(&plan, w->start, w->size));
+		assert_false(ranges_overlap(w->start, w->size, smmu.start, smmu.size));
+	}
+	assert_int_equal(plan_find(&plan, PLAN_ARM64_GICR)->size, 4 * ARM64_GICR_SIZE_PER_CPU);
+	assert_true(IS_ALIGNED(plan_find(&plan, PLAN_ARM64_ITS)->start, 0x10000));
+}
+
+/*
+ * A board whose PCI host bridge and its config space sit at 1 GiB (the
+ * Juno case from the LPC guest-MSI discussion) plus the SMMU MSI window:
+ * RAM goes around both and the guest's devices move away from them.
+ */
+static void arm64_board_bridge_windows_are_avoided(void **state)
+{
+	struct plan_forbidden board[] = {
+		{ .start = 0x8000000, .size = 0x100000, .label = "host msi" },
+		{ .start = 0x40000000, .size = 0x10000000, .label = "host reserved" },
+		{ .start = 0x50000000, .size = 0x8000000, .label = "host reserved" },
+		{ .start = 0xfe000000, .size = 0x2000000, .label = "host reserved" },
+	};
+	const struct arm64_plan_limits limits = { .ipa_bits = 40 };
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(arm64_plan_memory(6 * GiB, 2, &limits, board, 4, &plan), 0);
+	assert_int_equal(ram_total(&plan), 6 * GiB);
+	assert_false(ram_overlaps_any(&plan, board, 4));
+	for (unsigned int i = 0; i < plan.nregions; i++)
+		if (plan.regions[i].kind == REGION_DEVICE)
+			for (unsigned int j = 0; j < 4; j++)
+				assert_false(ranges_overlap(plan.regions[i].start, plan.regions[i].size,
+							    board[j].start, board[j].size));
+}
+
+/* A 39-bit SMMU caps arm64 RAM too, and says so. */
+static void arm64_iova_limit_is_named_when_ram_does_not_fit(void **state)
+{
+	const struct arm64_plan_limits limits = {
+		.ipa_bits = 44, .iova_limit = 1ULL << 39, .iova_limit_label = "host IOVA limit",
+	};
+	struct memory_plan plan;
+
+	(void)state;
+	assert_int_equal(arm64_plan_memory(600 * GiB, 1, &limits, NULL, 0, &plan), -ENOSPC);
+	assert_non_null(strstr(plan.error, "host IOVA limit"));
+	assert_int_equal(arm64_plan_memory(64 * GiB, 1, &limits, NULL, 0, &plan), 0);
+	assert_true(plan_ram_end(&plan) <= 1ULL << 39);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +293,10 @@ int main(void)
 		cmocka_unit_test(identical_holes_from_two_sources_merge_into_one_row),
 		cmocka_unit_test(unaligned_ram_size_is_refused),
 		cmocka_unit_test(regions_come_out_sorted),
+		cmocka_unit_test(amd_hypertransport_hole_splits_high_ram),
+		cmocka_unit_test(arm64_smmu_msi_window_is_a_hole_in_low_ram),
+		cmocka_unit_test(arm64_board_bridge_windows_are_avoided),
+		cmocka_unit_test(arm64_iova_limit_is_named_when_ram_does_not_fit),
 	};
 
 	return cmocka_run_group_tests_name("planner", tests, NULL, NULL);

@@ -1,0 +1,59 @@
+#include "layout.h"
+
+#include <stdio.h>
+
+#include "arch/x86/layout.h" /* the shared PCI window names */
+
+int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_limits *limits,
+		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
+		      struct memory_plan *plan)
+{
+	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB;
+	const bool iova_caps = limits->iova_limit &&
+			       limits->iova_limit < (1ULL << limits->ipa_bits);
+	char limit_label[80];
+	/* Top-down in this order: the biggest, most aligned windows highest. */
+	const struct plan_window_request windows[] = {
+		{ .name = PLAN_PCI_ECAM, .label = "PCI ECAM (16 buses)", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ecam_size, .align = ecam_size },
+		{ .name = PLAN_PCI_MMIO32, .label = "PCI 32-bit MMIO window", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ARM64_PCI_MMIO32_SIZE, .align = ARM64_PCI_MMIO32_SIZE },
+		{ .name = PLAN_ARM64_GICD, .label = "GICv3 distributor", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ARM64_GICD_SIZE, .align = 0x10000 },
+		{ .name = PLAN_ARM64_GICR, .label = "GICv3 redistributors", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ARM64_GICR_SIZE_PER_CPU * ncpus, .align = 0x10000 },
+		/* The ITS doorbell (GITS_TRANSLATER) lives in its first frame. */
+		{ .name = PLAN_ARM64_ITS, .label = "GICv3 ITS (MSI doorbell)", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ARM64_ITS_SIZE, .align = 0x10000 },
+		{ .name = PLAN_ARM64_UART, .label = "16550 UART", .kind = REGION_DEVICE,
+		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = ARM64_UART_SIZE, .align = 0x1000 },
+		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window", .kind = REGION_DEVICE,
+		  .placement = PLACE_ABOVE_RAM, .size = ARM64_PCI_MMIO64_SIZE,
+		  .min_size = 1 * GiB, .align = 1 * GiB },
+	};
+	const struct plan_policy policy = {
+		.arch = "arm64",
+		.addr_limit = iova_caps ? limits->iova_limit : 1ULL << limits->ipa_bits,
+		.addr_limit_label = limit_label,
+		.ram_base = 0,
+		.high_ram_base = ARM64_HIGH_RAM_BASE,
+		/* 64 KiB: the largest arm64 page size, so any guest kernel can map every bank. */
+		.ram_align = 64 * KiB,
+		.min_low_ram = 64 * MiB,
+		.windows = windows,
+		.nwindows = ARRAY_SIZE(windows),
+	};
+
+	if (iova_caps)
+		snprintf(limit_label, sizeof(limit_label), "%s", limits->iova_limit_label);
+	else
+		snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
+			 limits->ipa_bits);
+	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
+}

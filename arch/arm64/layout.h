@@ -1,0 +1,45 @@
+/*
+ * The arm64 guest platform's map policy (it is plain data, so it is built
+ * into every VMM binary: `vmm plan --arch arm64` works on any host).
+ *
+ * Unlike QEMU's virt board (RAM at 1 GiB, devices at fixed addresses
+ * below it), RAM starts at guest physical 0 where the host allows, so that
+ * devices limited to 32-bit DMA have low RAM; every device window (GIC
+ * distributor and redistributors, ITS, UART, ECAM, 32-bit MMIO) is placed
+ * by the planner top-down below 4 GiB, around the host's holes; RAM fills
+ * what is left from 0 and continues at 4 GiB; 64-bit MMIO goes above RAM.
+ * With an SMMU's software-MSI window at 0x8000000 the guest simply sees
+ * a hole in its RAM there.
+ */
+#ifndef ARCH_ARM64_LAYOUT_H
+#define ARCH_ARM64_LAYOUT_H
+
+#include "vmm/planner.h"
+
+#define ARM64_GICD_SIZE 0x10000ULL
+#define ARM64_GICR_SIZE_PER_CPU 0x20000ULL /* RD_base + SGI_base frames */
+#define ARM64_ITS_SIZE 0x20000ULL
+#define ARM64_UART_SIZE 0x1000ULL
+#define ARM64_PCI_ECAM_BUSES 16
+#define ARM64_PCI_MMIO32_SIZE (256 * MiB)
+#define ARM64_PCI_MMIO64_SIZE (32 * GiB)
+#define ARM64_HIGH_RAM_BASE 0x100000000ULL
+#define ARM64_DEFAULT_IPA_BITS 40
+
+#define PLAN_ARM64_GICD "gic-dist"
+#define PLAN_ARM64_GICR "gic-redist"
+#define PLAN_ARM64_ITS "gic-its"
+#define PLAN_ARM64_UART "uart"
+/* ECAM and MMIO windows share the x86 names: PLAN_PCI_ECAM, ... */
+
+struct arm64_plan_limits {
+	unsigned int ipa_bits;        /* guest physical address width KVM offers */
+	u64 iova_limit;               /* 0: none */
+	const char *iova_limit_label;
+};
+
+int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_limits *limits,
+		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
+		      struct memory_plan *plan);
+
+#endif
