@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
 
-COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) arch/arm64/layout.c
+COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) arch/arm64/layout.c arch/arm64/image.c
 ARCH_SRCS := $(wildcard arch/x86/*.c)
 SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
