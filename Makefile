@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
 
-COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) arch/arm64/layout.c arch/arm64/image.c
+COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) arch/arm64/layout.c arch/arm64/image.c arch/arm64/fdt.c
 ARCH_SRCS := $(wildcard arch/x86/*.c)
 SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
@@ -24,7 +24,7 @@ STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
 all: $(BUILD)/vmm
 
-LIBS := -luring
+LIBS := -luring -lfdt
 
 $(BUILD)/vmm: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
