@@ -27,6 +27,9 @@ int arch_vm_init(struct vm *vm);
 /* Kernel, initrd, command line and firmware tables into guest memory. */
 int arch_load_guest(struct vm *vm);
 
+/* After every vCPU exists (arm64 initialises its vGIC here). */
+int arch_vcpus_created(struct vm *vm);
+
 /* CPUID, registers, interrupt controller state of one vCPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
 

@@ -23,6 +23,7 @@ int msix_init(struct msix *m, struct vm *vm, unsigned int nvectors, const char *
 	m->vm = vm;
 	m->nvectors = nvectors;
 	m->owner = owner;
+	m->has_devid = vm && vm->msi_devid;
 	for (unsigned int i = 0; i < nvectors; i++) {
 		m->vectors[i].fd = -1;
 		m->vectors[i].gsi = -1;

@@ -159,8 +159,8 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 	if (d->msi_fd < 0 || d->msi_gsi < 0)
 		return;
 	/* The route follows every address/data write; wiring happens once. */
-	irq_routing_set_msi(d->vm, (u32)d->msi_gsi, (u64)hi << 32 | lo, data, d->msix.has_devid,
-			    d->msix.devid);
+	irq_routing_set_msi(d->vm, (u32)d->msi_gsi, (u64)hi << 32 | lo, data, d->vm->msi_devid,
+			    pci_requester_id(&d->pci));
 	if (d->msi_enabled)
 		return;
 	intx_disable(d);

@@ -51,6 +51,7 @@ struct vm {
 	struct kvm_irq_routing *irq_routes; /* see irq_routing.h */
 	u32 next_msi_gsi;
 	int next_memslot;
+	bool msi_devid;             /* MSI routes carry a DeviceID (arm64 ITS) */
 	struct vfio_state *vfio;    /* passthrough devices, if any */
 	struct virtio_devices *virtio; /* emulated virtio devices */
 	struct pci_bus *pci;       /* the PCI bus devices attach to (arch sets it) */

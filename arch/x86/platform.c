@@ -148,6 +148,12 @@ int arch_load_guest(struct vm *vm)
 	return x86_load_kernel(vm, &pf->kernel_entry);
 }
 
+int arch_vcpus_created(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
 unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin)
 {
 	/* IOAPIC pins 16-23 spread over slots and pins; the DSDT's _PRT says the same. */
