@@ -94,7 +94,7 @@ test: deps
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
 	-$(MAKE) integration-test
-	@bash tests/summary.sh unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-vfio integration-vfio-bind
+	@bash tests/summary.sh unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -1,7 +1,8 @@
 /*
  * The VMM's one event loop (main thread): console input, signals, the
- * --timeout timer, the stop request from vCPU threads, and later device
- * back-ends. Callbacks run on the main thread only.
+ * --timeout timer, the stop request from vCPU threads, and device
+ * back-ends. Callbacks run on the main thread, under the loop lock; code
+ * on a vCPU thread may add or remove sources while holding that lock.
  */
 #ifndef VMM_EVENT_LOOP_H
 #define VMM_EVENT_LOOP_H

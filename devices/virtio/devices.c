@@ -6,6 +6,7 @@
 
 #include "blk.h"
 #include "console.h"
+#include "net.h"
 #include "rng.h"
 #include "virtio_dev.h"
 #include "vmm/log.h"
@@ -66,6 +67,10 @@ int virtio_devices_add(struct vm *vm)
 		if (!err)
 			err = add(vm, dev);
 	}
-	/* virtio-net (--net) is added here next. */
+	for (unsigned int i = 0; !err && i < cfg->nnets; i++) {
+		err = virtio_net_create(vm, &cfg->nets[i], i, &dev);
+		if (!err)
+			err = add(vm, dev);
+	}
 	return err;
 }

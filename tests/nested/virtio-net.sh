@@ -4,13 +4,7 @@
 # 192.168.100.2; the guest pings L1 and moves a few MiB each way with
 # busybox nc, and both sides compare md5 sums. Only a private test subnet
 # on a tap inside L1: nothing leaves the machine.
-set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-. "$root/tests/lib.sh"
-vmm=${VMM:-$root/build/vmm}
-: "${KERNEL:?}" "${L2_INITRD:?}"
-out=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 tap=vmmtap0
 host_ip=192.168.100.1
