@@ -26,7 +26,7 @@ static int add(struct vm *vm, struct virtio_dev *dev)
 
 	if (vm->virtio->n == MAX_VIRTIO_DEVICES)
 		return -E2BIG;
-	err = add(vm, dev);
+	err = virtio_pci_add(vm, dev);
 	if (!err)
 		vm->virtio->devs[vm->virtio->n++] = dev;
 	return err;
