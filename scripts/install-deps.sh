@@ -2,12 +2,22 @@
 # Installs, with apt, whatever the build, the tests and the nested harness
 # need and is not yet on this Debian machine. Safe to run again: it only
 # calls apt when a package is missing.
+#
+# arm64 (the aarch64 VMM and its nested harness): qemu-system-arm (from
+# bookworm-backports, like qemu-system-x86), the aarch64 cross gcc + libc,
+# and a private sysroot with the arm64 libfdt/libseccomp/liburing -dev
+# packages in ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot (fetched with a
+# separate apt state, see guest-images/arm64/apt.sh; the machine's dpkg gets
+# no foreign architecture). Skipped in ~10 ms when already there.
 set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
 
 need_backports=0
 packages="build-essential pkg-config linux-libc-dev libfdt-dev libseccomp-dev
 liburing-dev libcmocka-dev qemu-system-x86 qemu-utils busybox-static cpio kmod
-xz-utils zstd e2fsprogs iproute2 acpica-tools python3 util-linux"
+xz-utils zstd e2fsprogs iproute2 acpica-tools python3 util-linux
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 
 missing=""
 for p in $packages; do
@@ -24,12 +34,26 @@ case "$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)" in
 1:10.*|1:1[1-9].*) ;;
 *) missing="$missing qemu-system-x86" ;;
 esac
+# qemu-system-arm only from bookworm-backports (installed below): its
+# bookworm 7.2 build would conflict with the backports qemu-system-common.
+need_qemu_arm=0
+case "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" in
+1:10.*|1:1[1-9].*) ;;
+*) need_qemu_arm=1 ;;
+esac
 
-if [ -z "$missing" ] && [ "$need_backports" = 0 ]; then
+# The arm64 -dev packages, unpacked into a private sysroot (no root needed).
+arm64_sysroot() {
+	bash "$here/../guest-images/arm64/apt.sh" sysroot
+}
+
+if [ -z "$missing" ] && [ "$need_backports" = 0 ] && [ "$need_qemu_arm" = 0 ]; then
+	arm64_sysroot
 	exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
+	[ "$need_qemu_arm" = 0 ] || missing="$missing qemu-system-arm"
 	echo "install-deps: missing packages:$missing; run 'make deps' as root" >&2
 	exit 1
 fi
@@ -50,4 +74,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 [ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing
 # The nested harness is tested with QEMU 10 (bookworm-backports).
-apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils
+apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils qemu-system-arm
+arm64_sysroot
