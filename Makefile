@@ -39,7 +39,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static deps test unit-test cli-test integration-test demo bench clean
+.PHONY: all static arm64 deps test unit-test cli-test integration-test integration-test-arm64 demo bench clean
 
 all: $(DEFAULT_TARGET)
 
@@ -87,6 +87,12 @@ cli-test: deps all
 integration-test: deps all
 	bash tests/nested/run-integration.sh
 
+arm64: deps
+	$(MAKE) ARCH=arm64
+
+integration-test-arm64: deps arm64
+	bash tests/nested/run-integration-arm64.sh
+
 # Every suite runs even when an earlier one fails; the summary decides.
 test: deps
 	rm -rf $(TEST_RESULTS_DIR)
@@ -94,7 +100,8 @@ test: deps
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
 	-$(MAKE) integration-test
-	@bash tests/summary.sh unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind
+	-$(MAKE) integration-test-arm64
+	@bash tests/summary.sh unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64
 
 demo: deps all
 	bash tests/nested/demo.sh

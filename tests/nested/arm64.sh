@@ -1,0 +1,73 @@
+#!/bin/sh
+# Integration tests of the arm64 VMM inside the arm64 L1 (real KVM with
+# vGICv3 + ITS, an e1000e behind SMMUv3). Runs under L1's busybox sh, so
+# it is POSIX sh, not bash. Prints "integration-arm64: N passed, N failed".
+vmm=${VMM_ARM64:-/work/main/build/arm64/vmm-static}
+nic=${VFIO_NIC:-0000:00:01.0}
+out=$(mktemp -d)
+passed=0
+failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi; }
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
+has() { grep -q -- "$2" "$out/$1.log"; }
+value() { sed -n "s/^$2=//p" "$out/$1.log" | tr -d '\r' | head -n1; }
+
+# boot NAME GUEST_SCRIPT VMM_ARGS...
+boot() {
+	name=$1 script=$2
+	shift 2
+	timeout 300 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" "$@" \
+		-p "panic=-1 vmmtest.run=$(printf '%s\n' "$script" | base64 -w0)" \
+		</dev/null >"$out/$name.log" 2>&1
+	rc=$?
+	echo "   ($name: exit $rc)"
+}
+
+# 1. Core: CPUs, memory, ITS MSIs, rng, a disk, poweroff.
+dd if=/dev/zero of="$out/disk.img" bs=1M count=16 2>/dev/null
+boot core '
+echo "IRQ_ITS=$(grep -c "ITS-PCI-MSIX" /proc/interrupts)"
+awk "/ITS-PCI-MSIX.*virtio.*-input/ { n += \$2 + \$3 } END { print \"RNG_IRQS=\" n }" /proc/interrupts
+echo "RNG_BYTES=$(dd if=/dev/hwrng bs=4096 count=2 2>/dev/null | wc -c)"
+printf "arm64-disk-check" | dd of=/dev/vda bs=512 seek=8 conv=fsync 2>/dev/null && echo DISK=written
+' -c 2 -m 512M --disk "$out/disk.img"
+expect_eq "arm64 guest sees 2 CPUs" 2 "$(value core 'VMMTEST nproc')"
+kb=$(value core 'VMMTEST memtotal_kb')
+check "arm64 guest MemTotal matches -m 512M (${kb:-?} kB)" test "${kb:-0}" -ge 393216 -a "${kb:-0}" -le 524288
+check "virtio MSI-X vectors are ITS MSIs in the guest" test "$(value core IRQ_ITS)" -gt 0
+check "virtio-rng interrupts arrive through the ITS" test "$(value core RNG_IRQS)" -gt 0
+expect_eq "/dev/hwrng delivers 8 KiB" 8192 "$(value core RNG_BYTES)"
+check "the guest writes its disk" has core DISK=written
+check "the bytes are in the image" sh -c "dd if='$out/disk.img' bs=512 skip=8 count=1 2>/dev/null | grep -q arm64-disk-check"
+expect_eq "PSCI SYSTEM_OFF exits 0" 0 "$rc"
+
+# 2. Reset through PSCI SYSTEM_RESET.
+boot reboot 'reboot -f' -m 256M
+expect_eq "PSCI SYSTEM_RESET exits 3" 3 "$rc"
+
+# 3. Passthrough of the e1000e behind SMMUv3.
+"$vmm" vfio-bind "$nic" > "$out/bind.log" 2>&1
+check "vfio-bind hands the NIC to vfio-pci (arm64: the group appears on binding)" \
+	sh -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q vfio-pci"
+"$vmm" plan -m 1G --vfio "$nic" > "$out/plan.log" 2>&1
+check "plan shows the SMMU MSI window as a hole at 0x8000000" \
+	grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host msi" "$out/plan.log"
+boot vfio '
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1
+ping -c 3 -W 3 10.0.2.2 && echo PING=ok
+awk "/ITS.*eth0/ { n += \$2 + \$3 } END { print \"NIC_IRQS=\" n }" /proc/interrupts
+grep "System RAM" /proc/iomem
+' -c 2 -m 1G --vfio "$nic"
+check "the guest's e1000e driver binds the passed-through NIC" has vfio "eth0: Intel(R) PRO/1000"
+check "the guest pings 10.0.2.2 through the NIC" has vfio PING=ok
+check "the NIC's MSI-X vectors are ITS MSIs counting in the guest" test "$(value vfio NIC_IRQS)" -gt 0
+check "guest RAM has a hole at the SMMU MSI window (/proc/iomem)" \
+	sh -c "grep -q '^ *00000000-07ffffff : System RAM' '$out/vfio.log' && grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
+expect_eq "passthrough guest powers off" 0 "$rc"
+"$vmm" vfio-unbind "$nic" >/dev/null 2>&1
+
+rm -rf "$out"
+echo "integration-arm64: $passed passed, $failed failed"
+[ "$failed" = 0 ]
