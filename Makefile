@@ -22,7 +22,7 @@ COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) $(ARM
 ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).
 CC := aarch64-linux-gnu-gcc
-SYSROOT ?= $(HOME)/.cache/vmm/arm64-sysroot
+SYSROOT ?= $(or $(VMM_CACHE),$(HOME)/.cache/vmm)/arm64-sysroot
 CPPFLAGS += -isystem $(SYSROOT)/usr/include
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 BUILD := build/arm64
