@@ -76,10 +76,19 @@ int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar
 u64 pci_bar_address(const struct pci_device *dev, unsigned int bar);
 bool pci_memory_enabled(const struct pci_device *dev);
 
-/* The device's bus/device/function as a requester ID (bus 0, function 0). */
+/*
+ * A PCI requester ID, bus << 8 | device << 3 | function: what an arm64
+ * ITS uses as the DeviceID (the device tree's msi-map is the identity).
+ */
+static inline u16 pci_rid(unsigned int bus, unsigned int dev, unsigned int fn)
+{
+	return (u16)((bus & 0xff) << 8 | (dev & 0x1f) << 3 | (fn & 7));
+}
+
+/* Our devices sit on bus 0 as single-function devices. */
 static inline u16 pci_requester_id(const struct pci_device *dev)
 {
-	return (u16)(dev->slot << 3);
+	return pci_rid(0, dev->slot, 0);
 }
 
 /* Places dev in the first free slot (or dev->slot if non-zero). */
