@@ -14,41 +14,9 @@
 #include "fdt.h"
 #include "image.h"
 #include "platform.h"
+#include "vmm/file.h"
 #include "vmm/log.h"
 #include "vmm/size.h"
-
-static int read_file(const char *path, const char *what, u8 **buf, size_t *len)
-{
-	struct stat st;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_err("cannot open %s '%s': %s", what, path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (u64)st.st_size > 1 * GiB) {
-		pr_err("%s '%s' is not a regular file of at most 1 GiB", what, path);
-		close(fd);
-		return -EINVAL;
-	}
-	*len = (size_t)st.st_size;
-	*buf = malloc(*len ? *len : 1);
-	while (*buf && done < *len) {
-		ssize_t n = read(fd, *buf + done, *len - done);
-
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	close(fd);
-	if (!*buf || done < *len) {
-		pr_err("cannot read %s '%s'", what, path);
-		free(*buf);
-		return -EIO;
-	}
-	return 0;
-}
 
 /* The first spot of len bytes, aligned, at or after from, inside a RAM bank. */
 static int find_room(const struct memory_plan *plan, u64 from, u64 len, u64 align, u64 *out)
@@ -78,7 +46,7 @@ int arm64_load_guest(struct vm *vm, struct arm64_platform *pf)
 	char err[200], cmdline[2048], sz[32];
 	int ret;
 
-	ret = read_file(cfg->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(cfg->kernel, "kernel", &image, &image_len);
 	if (ret)
 		return ret;
 	ret = arm64_image_parse(image, image_len, &info, err, sizeof(err));
@@ -101,7 +69,7 @@ int arm64_load_guest(struct vm *vm, struct arm64_platform *pf)
 	ret = find_room(&vm->plan, kernel + info.image_size, ARM64_FDT_MAX_SIZE, 2 * MiB,
 			&pf->fdt_addr);
 	if (!ret && cfg->initrd) {
-		ret = read_file(cfg->initrd, "initrd", &initrd, &initrd_len);
+		ret = file_read_all(cfg->initrd, "initrd", &initrd, &initrd_len);
 		if (!ret)
 			ret = find_room(&vm->plan, pf->fdt_addr + ARM64_FDT_MAX_SIZE, initrd_len,
 					4096, &initrd_addr);

@@ -12,53 +12,12 @@
 #include "bzimage.h"
 #include "e820.h"
 #include "layout.h"
+#include "vmm/file.h"
 #include "vmm/log.h"
 #include "vmm/size.h"
 
-#define MAX_IMAGE_SIZE (1 * GiB)
 #define KERNEL_MIN_ADDRESS (1 * MiB)
 #define LOADER_TYPE_UNDEFINED 0xff
-
-static int read_file(const char *path, const char *what, u8 **buf, size_t *len)
-{
-	struct stat st;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_err("cannot open %s '%s': %s", what, path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pr_err("%s '%s' is not a regular file", what, path);
-		close(fd);
-		return -EINVAL;
-	}
-	if ((u64)st.st_size > MAX_IMAGE_SIZE) {
-		pr_err("%s '%s' is larger than 1 GiB", what, path);
-		close(fd);
-		return -EFBIG;
-	}
-	*len = (size_t)st.st_size;
-	*buf = malloc(*len ? *len : 1);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < *len) {
-		ssize_t n = read(fd, *buf + done, *len - done);
-
-		if (n <= 0) {
-			pr_err("cannot read %s '%s': %s", what, path, n ? strerror(errno) : "short read");
-			free(*buf);
-			close(fd);
-			return -EIO;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	return 0;
-}
 
 int x86_choose_kernel_address(const struct memory_plan *plan, u64 pref, u64 align,
 			      u64 size, u64 *out)
@@ -133,7 +92,7 @@ int x86_load_kernel(struct vm *vm, u64 *entry)
 	char err[256], cmdline[X86_BOOT_CMDLINE_MAX], sz[32];
 	int ret, nentries, cmdline_len;
 
-	ret = read_file(cfg->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(cfg->kernel, "kernel", &image, &image_len);
 	if (ret)
 		return ret;
 	ret = bzimage_parse(image, image_len, &info, err, sizeof(err));
@@ -158,7 +117,7 @@ int x86_load_kernel(struct vm *vm, u64 *entry)
 	if (cfg->initrd) {
 		u64 max_end = (u64)info.initrd_addr_max + 1;
 
-		ret = read_file(cfg->initrd, "initrd", &initrd, &initrd_len);
+		ret = file_read_all(cfg->initrd, "initrd", &initrd, &initrd_len);
 		if (ret)
 			goto out;
 		if (info.xloadflags & BZIMAGE_XLF_ABOVE_4G)
