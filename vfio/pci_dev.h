@@ -79,6 +79,7 @@ void vfio_bars_release(struct vfio_pci_dev *d);
 /* pci_irq.c */
 int vfio_irq_init(struct vfio_pci_dev *d);
 int vfio_intx_init(struct vfio_pci_dev *d);
+void vfio_intx_start(struct vfio_pci_dev *d);
 void vfio_msi_config_written(struct vfio_pci_dev *d);
 void vfio_irq_release(struct vfio_pci_dev *d);
 

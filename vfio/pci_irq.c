@@ -223,8 +223,17 @@ int vfio_intx_init(struct vfio_pci_dev *d)
 	if (d->intx_fd < 0 || d->intx_unmask_fd < 0)
 		return -errno;
 	d->pci.config[PCI_INTERRUPT_LINE] = (u8)d->intx_gsi;
-	intx_enable(d);
 	return 0;
+}
+
+/*
+ * INTx is armed once the interrupt controller is ready: an arm64 vGIC
+ * refuses irqfds until it is initialised, after the vCPUs exist.
+ */
+void vfio_intx_start(struct vfio_pci_dev *d)
+{
+	if (!d->msi_enabled && !d->vfio_msix_count)
+		intx_enable(d);
 }
 
 void vfio_irq_release(struct vfio_pci_dev *d)

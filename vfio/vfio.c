@@ -141,6 +141,14 @@ int vfio_attach(struct vm *vm)
 	return err;
 }
 
+void vfio_start(struct vm *vm)
+{
+	struct vfio_state *s = vm->vfio;
+
+	for (unsigned int i = 0; s && i < s->ndevs; i++)
+		vfio_intx_start(&s->devs[i]);
+}
+
 void vfio_teardown(struct vm *vm)
 {
 	struct vfio_state *s = vm->vfio;

@@ -6,6 +6,7 @@
  *   vfio_attach()   after guest memory and the PCI bus exist: map guest
  *                   RAM for DMA, tell KVM about the groups, and put each
  *                   device on the guest's PCI bus;
+ *   vfio_start()    once the interrupt controller is initialised: INTx;
  *   vfio_teardown() in reverse.
  */
 #ifndef VFIO_VFIO_H
@@ -26,6 +27,8 @@ struct vm_config;
 struct host_holes;
 bool vfio_probe_iova_ranges(const struct vm_config *cfg, struct host_holes *host);
 int vfio_attach(struct vm *vm);
+/* After the vCPUs and interrupt controller exist: arms INTx. */
+void vfio_start(struct vm *vm);
 void vfio_teardown(struct vm *vm);
 
 #endif

@@ -164,6 +164,8 @@ int vm_run(const struct vm_config *cfg)
 	if (!err)
 		err = arch_vcpus_created(&vm);
 	if (!err)
+		vfio_start(&vm);
+	if (!err)
 		err = console_init(&vm);
 	if (!err)
 		err = vcpus_start(&vm);

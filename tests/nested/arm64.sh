@@ -19,7 +19,7 @@ boot() {
 	name=$1 script=$2
 	shift 2
 	timeout 300 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" "$@" \
-		-p "panic=-1 vmmtest.run=$(printf '%s\n' "$script" | base64 -w0)" \
+		-p "panic=-1 ${PARAMS:-} vmmtest.run=$(printf '%s\n' "$script" | base64 -w0)" \
 		</dev/null >"$out/$name.log" 2>&1
 	rc=$?
 	echo "   ($name: exit $rc)"
@@ -66,6 +66,17 @@ check "the NIC's MSI-X vectors are ITS MSIs counting in the guest" test "$(value
 check "guest RAM has a hole at the SMMU MSI window (/proc/iomem)" \
 	sh -c "grep -q '^ *00000000-07ffffff : System RAM' '$out/vfio.log' && grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
 expect_eq "passthrough guest powers off" 0 "$rc"
+
+# 4. INTx: the same NIC with MSI off in the guest, through the interrupt-map SPIs.
+PARAMS=pci=nomsi
+boot intx '
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1
+ping -c 3 -W 3 10.0.2.2 && echo PING=ok
+grep eth0 /proc/interrupts
+' -c 2 -m 512M --vfio "$nic"
+PARAMS=
+check "with pci=nomsi the NIC still pings (INTx via a GIC SPI)" has intx PING=ok
+check "with pci=nomsi the NIC interrupt is a level-triggered GIC SPI" has intx "GICv3 .* Level .*eth0"
 "$vmm" vfio-unbind "$nic" >/dev/null 2>&1
 
 rm -rf "$out"
