@@ -294,28 +294,6 @@ static bool blk_in_range(const struct virtio_blk *blk, u64 sector, u64 nsectors)
 	return sector <= blk->capacity && nsectors <= blk->capacity - sector;
 }
 
-/* Copies len bytes of src[0..n), after skipping skip bytes, as iovecs. */
-static unsigned int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
-			      struct iovec *dst)
-{
-	unsigned int cnt = 0;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t l = src[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l = MIN(l - skip, len);
-		dst[cnt].iov_base = (u8 *)src[i].iov_base + skip;
-		dst[cnt++].iov_len = l;
-		len -= l;
-		skip = 0;
-	}
-	return cnt;
-}
-
 /*
  * IN and OUT (5.2.6): the data follows the 16-byte header in the readable
  * part (OUT) or precedes the status byte in the writable part (IN); the
@@ -347,9 +325,9 @@ static void blk_rw(struct virtio_blk *blk, const struct vq_chain *c, u32 type, u
 	req->left = len;
 	req->first = 0;
 	if (write)
-		req->niov = iov_slice(c->iov, c->nout, BLK_HDR_SIZE, len, req->iov);
+		req->niov = vq_iov_slice(c->iov, c->nout, BLK_HDR_SIZE, len, req->iov);
 	else
-		req->niov = iov_slice(c->iov + c->nout, c->nin, 0, len, req->iov);
+		req->niov = vq_iov_slice(c->iov + c->nout, c->nin, 0, len, req->iov);
 	if (blk_prep_rw(blk, req))
 		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
 }

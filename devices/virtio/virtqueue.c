@@ -199,3 +199,24 @@ size_t vq_copy_to_in(const struct vq_chain *chain, size_t offset, const void *sr
 	}
 	return done;
 }
+
+unsigned int vq_iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
+			  struct iovec *dst)
+{
+	unsigned int cnt = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t l = src[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l = MIN(l - skip, len);
+		dst[cnt].iov_base = (u8 *)src[i].iov_base + skip;
+		dst[cnt++].iov_len = l;
+		len -= l;
+		skip = 0;
+	}
+	return cnt;
+}

@@ -57,6 +57,13 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 /* Returns a finished request with the number of bytes written into it. */
 void vq_push(struct virtqueue *vq, u16 head, u32 written);
 
+/*
+ * The len bytes of iovecs src[0..n) that follow the first skip bytes, as
+ * iovecs in dst (at most n); returns how many. For data between headers.
+ */
+unsigned int vq_iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
+			  struct iovec *dst);
+
 /* Copies between a chain's buffers and a flat buffer, for headers. */
 size_t vq_copy_from_out(const struct vq_chain *chain, size_t offset, void *dst, size_t len);
 size_t vq_copy_to_in(const struct vq_chain *chain, size_t offset, const void *src, size_t len);
