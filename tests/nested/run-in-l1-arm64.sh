@@ -58,6 +58,7 @@ fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/l1-watch.sh"
 
 die125() { echo "run-in-l1-arm64: $*" >&2; exit 125; }
 
@@ -155,51 +156,10 @@ else
 	tail -n +1 -f --pid="$qpid" "$log" &
 	tpid=$!
 
-	# Watchdog: L1 must print L1-BOOTED within boot_timeout and power off
-	# within timeout; otherwise QEMU is killed and we report 125.
-	# A nested TCG host can wedge for good (seen rarely, never reproduced
-	# on demand): a console silent for idle_timeout seconds counts as hung.
-	reason='' booted=0 last_size=-1 last_change=0
-	while kill -0 "$qpid" 2>/dev/null; do
-		sleep 1
-		now=$(($(date +%s) - start))
-		if [ "$booted" = 0 ] && grep -q '^L1-BOOTED' "$log"; then
-			booted=1
-		fi
-		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-		if [ "$size" != "$last_size" ]; then
-			last_size=$size last_change=$now
-		fi
-		if [ "$booted" = 1 ] && [ $((now - last_change)) -ge "$idle_timeout" ]; then
-			reason="L1 console silent for ${idle_timeout}s (L1_IDLE_TIMEOUT): L1 hung"
-		elif [ "$booted" = 0 ] && [ "$now" -ge "$boot_timeout" ]; then
-			reason="L1 did not reach its init within ${boot_timeout}s (L1_BOOT_TIMEOUT)"
-		elif [ "$now" -ge "$timeout" ]; then
-			reason="no L1-EXIT marker within ${timeout}s (L1_TIMEOUT)"
-		fi
-		if [ -n "$reason" ]; then
-			kill "$qpid" 2>/dev/null
-			break
-		fi
-	done
+	l1_watch "$qpid"
 	wait "$qpid"
 	qrc=$?
 	trap - EXIT INT TERM HUP
 	wait "$tpid" 2>/dev/null
 fi
-elapsed=$(($(date +%s) - start))
-
-# --- result --------------------------------------------------------------
-# The serial console ends lines with \r\n. The last marker wins: /init
-# prints it right before powering off, so earlier matches could only be the
-# command's own output.
-clean=$(tr -d '\r' < "$log")
-status=$(printf '%s\n' "$clean" | sed -n 's/^L1-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
-boot_line=$(printf '%s\n' "$clean" | grep -m1 '^L1-BOOTED' || true)
-echo "run-in-l1-arm64: log $log; ${elapsed}s; ${boot_line:-L1 never booted}" >&2
-
-[ -z "$reason" ] || die125 "$reason"
-fail=$(printf '%s\n' "$clean" | grep -m1 '^L1-INIT-FAILED' || true)
-[ -z "$fail" ] || die125 "$fail"
-[ -n "$status" ] || die125 "QEMU exited (status $qrc) without an L1-EXIT marker; see $log"
-exit "$status"
+l1_exit run-in-l1-arm64 "$qrc"
