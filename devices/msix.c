@@ -1,15 +1,11 @@
 #include "msix.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "vmm/irq_routing.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
 
 int msix_init(struct msix *m, struct vm *vm, unsigned int nvectors, const char *owner)
 {
@@ -23,10 +19,8 @@ int msix_init(struct msix *m, struct vm *vm, unsigned int nvectors, const char *
 	m->vm = vm;
 	m->nvectors = nvectors;
 	m->owner = owner;
-	m->has_devid = vm && vm->msi_devid;
 	for (unsigned int i = 0; i < nvectors; i++) {
-		m->vectors[i].fd = -1;
-		m->vectors[i].gsi = -1;
+		irq_route_init(&m->vectors[i].route, vm);
 		m->vectors[i].ctrl = MSIX_VECTOR_MASKED; /* masked at reset (6.8.2.9) */
 	}
 	return 0;
@@ -38,18 +32,10 @@ void msix_destroy(struct msix *m)
 		return;
 	msix_reset(m);
 	for (unsigned int i = 0; i < m->nvectors; i++)
-		if (m->vectors[i].fd >= 0)
-			close(m->vectors[i].fd);
+		irq_route_release(&m->vectors[i].route);
 	free(m->vectors);
 	m->vectors = NULL;
 	pthread_mutex_destroy(&m->lock);
-}
-
-static int vector_fd_locked(struct msix *m, struct msix_vector *v)
-{
-	if (v->fd < 0)
-		v->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	return v->fd;
 }
 
 /*
@@ -62,28 +48,22 @@ static void update_vector(struct msix *m, unsigned int index)
 	bool deliverable = m->enabled && !m->function_masked && !(v->ctrl & MSIX_VECTOR_MASKED);
 	u64 address = (u64)v->addr_hi << 32 | v->addr_lo;
 
+	int err;
+
 	if (!deliverable) {
-		if (v->attached && !kvm_irqfd(m->vm, v->fd, (u32)v->gsi, false))
-			v->attached = false;
+		irq_route_detach(&v->route);
 		return;
 	}
-	if (vector_fd_locked(m, v) < 0)
+	if (irq_route_fd(&v->route) < 0)
 		return;
-	if (v->gsi < 0) {
-		v->gsi = irq_routing_alloc_gsi(m->vm);
-		if (v->gsi < 0) {
-			pr_warn("%s: no GSI left for MSI-X vector %u", m->owner, index);
-			return;
-		}
-	}
 	/* Routing first: the irqfd may fire at once with a pending signal. */
-	if (irq_routing_set_msi(m->vm, (u32)v->gsi, address, v->data, m->has_devid, m->devid))
+	err = irq_route_set_msi(&v->route, address, v->data, m->devid);
+	if (err == -ENOSPC)
+		pr_warn("%s: no GSI left for MSI-X vector %u", m->owner, index);
+	if (err || v->route.attached)
 		return;
-	if (!v->attached && !kvm_irqfd(m->vm, v->fd, (u32)v->gsi, true)) {
-		v->attached = true;
-		if (m->vector_changed)
-			m->vector_changed(m, (int)index, m->opaque);
-	}
+	if (!irq_route_attach(&v->route) && m->vector_changed)
+		m->vector_changed(m, (int)index, m->opaque);
 }
 
 void msix_table_access(struct msix *m, u64 offset, u8 *data, u32 len, bool is_write)
@@ -116,14 +96,6 @@ void msix_table_access(struct msix *m, u64 offset, u8 *data, u32 len, bool is_wr
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* Pending: masked with a signal waiting in its eventfd. */
-static bool vector_pending(const struct msix_vector *v)
-{
-	struct pollfd p = { .fd = v->fd, .events = POLLIN };
-
-	return v->fd >= 0 && !v->attached && poll(&p, 1, 0) == 1;
-}
-
 void msix_pba_access(struct msix *m, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	if (is_write)
@@ -134,7 +106,7 @@ void msix_pba_access(struct msix *m, u64 offset, u8 *data, u32 len, bool is_writ
 		for (unsigned int bit = 0; bit < 8; bit++) {
 			u64 index = (offset + byte) * 8 + bit;
 
-			if (index < m->nvectors && vector_pending(&m->vectors[index]))
+			if (index < m->nvectors && irq_route_pending(&m->vectors[index].route))
 				data[byte] |= (u8)(1u << bit);
 		}
 	}
@@ -164,7 +136,7 @@ int msix_vector_fd(struct msix *m, unsigned int vector)
 	if (vector >= m->nvectors)
 		return -1;
 	pthread_mutex_lock(&m->lock);
-	fd = vector_fd_locked(m, &m->vectors[vector]);
+	fd = irq_route_fd(&m->vectors[vector].route);
 	pthread_mutex_unlock(&m->lock);
 	return fd;
 }
@@ -184,13 +156,11 @@ void msix_reset(struct msix *m)
 	m->function_masked = false;
 	for (unsigned int i = 0; i < m->nvectors; i++) {
 		struct msix_vector *v = &m->vectors[i];
-		eventfd_t drop;
 
 		update_vector(m, i);
 		v->addr_lo = v->addr_hi = v->data = 0;
 		v->ctrl = MSIX_VECTOR_MASKED;
-		if (v->fd >= 0)
-			(void)eventfd_read(v->fd, &drop); /* nothing pending survives a reset */
+		irq_route_clear(&v->route); /* nothing pending survives a reset */
 	}
 	pthread_mutex_unlock(&m->lock);
 }

@@ -15,7 +15,8 @@
 
 #include <pthread.h>
 
-#include "vmm/util.h"
+#include "core/irq_route.h"
+#include "core/util.h"
 
 struct vm;
 
@@ -24,9 +25,7 @@ struct vm;
 
 struct msix_vector {
 	u32 addr_lo, addr_hi, data, ctrl; /* the guest's table entry */
-	int fd;                           /* eventfd; -1 until first needed */
-	int gsi;                          /* -1 until first wired */
-	bool attached;                    /* irqfd assigned */
+	struct irq_route route;           /* eventfd + irqfd + MSI route */
 };
 
 struct msix {
@@ -35,8 +34,7 @@ struct msix {
 	unsigned int nvectors;
 	struct msix_vector *vectors;
 	bool enabled, function_masked;
-	bool has_devid;                   /* arm64 ITS: requester ID in routes */
-	u32 devid;
+	u32 devid;                        /* requester ID (used by an arm64 ITS) */
 	const char *owner;                /* for messages */
 	/*
 	 * Optional: called (msix lock held) when a vector becomes deliverable

@@ -4,7 +4,7 @@
 #include <linux/pci_regs.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "core/log.h"
 
 /* Generic PCIe host bridge ID (1b36:0008), which guests bind no driver to. */
 #define HOST_BRIDGE_VENDOR 0x1b36

@@ -9,8 +9,8 @@
 
 #include <pthread.h>
 
-#include "vmm/io_bus.h"
-#include "vmm/util.h"
+#include "core/io_bus.h"
+#include "core/util.h"
 
 #define PCI_CONFIG_SIZE 4096
 #define PCI_MAX_SLOTS 32
@@ -52,6 +52,8 @@ struct pci_window {
 
 struct pci_bus {
 	pthread_mutex_t lock;
+	/* INTx lines: the board's first GSI for them and how many (pci_intx_gsi). */
+	u32 intx_base, intx_count;
 	struct pci_device *slots[PCI_MAX_SLOTS];
 	u32 cam_address; /* CONFIG_ADDRESS latch at 0xcf8 */
 	struct pci_device host_bridge;
@@ -89,6 +91,25 @@ static inline u16 pci_rid(unsigned int bus, unsigned int dev, unsigned int fn)
 static inline u16 pci_requester_id(const struct pci_device *dev)
 {
 	return pci_rid(0, dev->slot, 0);
+}
+
+/*
+ * The INTx swizzle: slot S pin P (0 = INTA) raises line base + (S + P) %
+ * count, spreading devices that only use INTA over every line as the
+ * swizzle of a bridge does. Firmware tables (_PRT, interrupt-map) and the
+ * runtime both use this one formula.
+ */
+static inline unsigned int pci_intx_swizzle(unsigned int base, unsigned int count,
+					    unsigned int slot, unsigned int pin)
+{
+	return base + (slot + pin) % count;
+}
+
+/* The GSI of dev's INTx pin (0 = INTA) on bus. */
+static inline unsigned int pci_intx_gsi(const struct pci_bus *bus, unsigned int slot,
+					unsigned int pin)
+{
+	return pci_intx_swizzle(bus->intx_base, bus->intx_count, slot, pin);
 }
 
 /* Places dev in the first free slot (or dev->slot if non-zero). */

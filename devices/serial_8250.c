@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "vmm/console.h"
+#include "core/console.h"
 
 enum {
 	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
@@ -48,6 +48,7 @@ struct serial_8250 {
 	unsigned int rx_head, rx_count;
 	serial_irq_fn set_irq;
 	void *irq_opaque;
+	struct console *out;
 };
 
 static void update_irq(struct serial_8250 *u)
@@ -118,7 +119,7 @@ static void write_reg(struct serial_8250 *u, unsigned int reg, u8 value)
 		if (u->mcr & MCR_LOOP)
 			push_rx(u, value);
 		else
-			console_write(&value, 1);
+			console_write(u->out, &value, 1);
 		u->thr_empty_pending = true;
 		break;
 	case REG_IER:
@@ -187,7 +188,8 @@ void serial_8250_receive(void *opaque, const u8 *data, size_t len)
 	pthread_mutex_unlock(&u->lock);
 }
 
-struct serial_8250 *serial_8250_create(serial_irq_fn set_irq, void *irq_opaque)
+struct serial_8250 *serial_8250_create(serial_irq_fn set_irq, void *irq_opaque,
+				       struct console *out)
 {
 	struct serial_8250 *u = calloc(1, sizeof(*u));
 
@@ -196,6 +198,7 @@ struct serial_8250 *serial_8250_create(serial_irq_fn set_irq, void *irq_opaque)
 	pthread_mutex_init(&u->lock, NULL);
 	u->set_irq = set_irq;
 	u->irq_opaque = irq_opaque;
+	u->out = out;
 	u->mcr = MCR_OUT2;
 	return u;
 }

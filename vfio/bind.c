@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "sysfs.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define VFIO_PCI "vfio-pci"
 

@@ -15,8 +15,25 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm_vfio.h"
 #include "sysfs.h"
-#include "vmm/log.h"
+#include "core/log.h"
+
+#define MAX_GROUPS 8
+
+struct vfio_container {
+	struct vfio_iommu iommu;
+	int container_fd;
+	int group_ids[MAX_GROUPS];
+	int group_fds[MAX_GROUPS];
+	unsigned int ngroups;
+	int kvm_vfio_fd;
+};
+
+static struct vfio_container *container_of_iommu(struct vfio_iommu *iommu)
+{
+	return (struct vfio_container *)iommu;
+}
 
 /* Lists the other devices of a group and their drivers, for the error. */
 static void describe_group(int group, char *buf, size_t len)
@@ -47,8 +64,9 @@ static void describe_group(int group, char *buf, size_t len)
 	closedir(dir);
 }
 
-static int container_attach(struct vfio_iommu *iommu, const char *bdf, int group)
+static int container_attach(struct vfio_iommu *base, const char *bdf, int group)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[64], others[512];
 	int fd;
@@ -56,7 +74,7 @@ static int container_attach(struct vfio_iommu *iommu, const char *bdf, int group
 	for (unsigned int i = 0; i < iommu->ngroups; i++)
 		if (iommu->group_ids[i] == group)
 			return 0;
-	if (iommu->ngroups == VFIO_MAX_GROUPS)
+	if (iommu->ngroups == MAX_GROUPS)
 		return -E2BIG;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -96,9 +114,10 @@ static int container_attach(struct vfio_iommu *iommu, const char *bdf, int group
 	return 0;
 }
 
-static int container_iova_ranges(struct vfio_iommu *iommu, struct iova_range *ranges,
+static int container_iova_ranges(struct vfio_iommu *base, struct iova_range *ranges,
 				 unsigned int max)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
 	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
 	struct vfio_iommu_type1_info *info;
 	int n;
@@ -121,8 +140,9 @@ static int container_iova_ranges(struct vfio_iommu *iommu, struct iova_range *ra
 	return n;
 }
 
-static int container_dma_map(struct vfio_iommu *iommu, u64 iova, void *hva, u64 size)
+static int container_dma_map(struct vfio_iommu *base, u64 iova, void *hva, u64 size)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -143,8 +163,9 @@ static int container_dma_map(struct vfio_iommu *iommu, u64 iova, void *hva, u64 
 	return 0;
 }
 
-static int container_dma_unmap(struct vfio_iommu *iommu, u64 iova, u64 size)
+static int container_dma_unmap(struct vfio_iommu *base, u64 iova, u64 size)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap), .iova = iova, .size = size,
 	};
@@ -152,8 +173,9 @@ static int container_dma_unmap(struct vfio_iommu *iommu, u64 iova, u64 size)
 	return ioctl(iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0 ? -errno : 0;
 }
 
-static int container_device_fd(struct vfio_iommu *iommu, const char *bdf)
+static int container_device_fd(struct vfio_iommu *base, const char *bdf)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
 	for (unsigned int i = 0; i < iommu->ngroups; i++) {
 		int fd = ioctl(iommu->group_fds[i], VFIO_GROUP_GET_DEVICE_FD, bdf);
 
@@ -164,8 +186,19 @@ static int container_device_fd(struct vfio_iommu *iommu, const char *bdf)
 	return -ENODEV;
 }
 
-static void container_destroy(struct vfio_iommu *iommu)
+static int container_kvm_attach(struct vfio_iommu *base, struct vm *vm)
 {
+	struct vfio_container *iommu = container_of_iommu(base);
+
+	return kvm_vfio_add_files(vm, &iommu->kvm_vfio_fd, iommu->group_fds, iommu->ngroups);
+}
+
+static void container_destroy(struct vfio_iommu *base)
+{
+	struct vfio_container *iommu = container_of_iommu(base);
+
+	if (iommu->kvm_vfio_fd >= 0)
+		close(iommu->kvm_vfio_fd);
 	for (unsigned int i = 0; i < iommu->ngroups; i++) {
 		ioctl(iommu->group_fds[i], VFIO_GROUP_UNSET_CONTAINER);
 		close(iommu->group_fds[i]);
@@ -173,7 +206,7 @@ static void container_destroy(struct vfio_iommu *iommu)
 	iommu->ngroups = 0;
 	if (iommu->container_fd >= 0)
 		close(iommu->container_fd);
-	iommu->container_fd = -1;
+	free(iommu);
 }
 
 static const struct vfio_iommu_ops container_ops = {
@@ -183,27 +216,31 @@ static const struct vfio_iommu_ops container_ops = {
 	.dma_map = container_dma_map,
 	.dma_unmap = container_dma_unmap,
 	.device_fd = container_device_fd,
+	.kvm_attach = container_kvm_attach,
 	.destroy = container_destroy,
 };
 
-int vfio_container_open(struct vfio_iommu *iommu)
+struct vfio_iommu *vfio_container_open(void)
 {
-	memset(iommu, 0, sizeof(*iommu));
-	iommu->ops = &container_ops;
+	struct vfio_container *iommu = calloc(1, sizeof(*iommu));
+
+	if (!iommu)
+		return NULL;
+	iommu->iommu.ops = &container_ops;
+	iommu->kvm_vfio_fd = -1;
 	iommu->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (iommu->container_fd < 0) {
-		int err = -errno;
-
 		pr_err("cannot open /dev/vfio/vfio (%s): load the VFIO modules (modprobe vfio-pci) and make sure the host IOMMU is on",
-		       strerror(-err));
-		return err;
+		       strerror(errno));
+		free(iommu);
+		return NULL;
 	}
 	if (ioctl(iommu->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
 	    ioctl(iommu->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
 		pr_err("this kernel's VFIO lacks the type1v2 IOMMU (is an IOMMU enabled? intel_iommu=on / amd_iommu=on)");
 		close(iommu->container_fd);
-		iommu->container_fd = -1;
-		return -ENODEV;
+		free(iommu);
+		return NULL;
 	}
-	return 0;
+	return &iommu->iommu;
 }

@@ -9,8 +9,8 @@
 
 #include "iommu.h"
 #include "pci_dev.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *iommu,
 		      const char *bdf)
@@ -20,7 +20,8 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
-	d->msi_fd = d->msi_gsi = d->intx_fd = d->intx_unmask_fd = -1;
+	irq_route_init(&d->msi, vm);
+	irq_route_init(&d->intx, vm);
 	d->fd = iommu->ops->device_fd(iommu, bdf);
 	if (d->fd < 0)
 		return d->fd;
@@ -35,10 +36,11 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	return 0;
 }
 
-int vfio_pci_dev_add(struct vfio_pci_dev *d)
+int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus)
 {
 	int err;
 
+	d->bus = bus;
 	err = vfio_config_init(d);
 	if (!err)
 		err = vfio_irq_init(d);
@@ -52,7 +54,7 @@ int vfio_pci_dev_add(struct vfio_pci_dev *d)
 	d->pci.name = d->bdf;
 	d->pci.opaque = d;
 	d->pci.config_access = vfio_config_access;
-	err = pci_bus_add(d->vm->pci, &d->pci);
+	err = pci_bus_add(bus, &d->pci);
 	if (err)
 		return err;
 	d->msix.devid = pci_requester_id(&d->pci);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "sysfs.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 static void warn_line(const char *message)
 {
@@ -30,25 +30,28 @@ static int add_reserved_file(const char *path, struct host_holes *out)
 	return ret < 0 ? ret : 0;
 }
 
-int vfio_collect_host_holes(const struct vm_config *cfg, const char *sysfs_root,
-			    struct host_holes *out)
+int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nreserved,
+			    const char *const *devices, unsigned int ndevices,
+			    const char *sysfs_root, struct host_holes *out)
 {
-	int groups[MAX_VFIO], ngroups = 0, err;
+	int groups[VFIO_MAX_DEVICES], ngroups = 0, err;
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < cfg->nreserved; i++) {
-		err = add_reserved_file(cfg->reserved_files[i], out);
+	if (ndevices > VFIO_MAX_DEVICES)
+		return -E2BIG;
+	for (unsigned int i = 0; i < nreserved; i++) {
+		err = add_reserved_file(reserved_files[i], out);
 		if (err)
 			return err;
 	}
-	for (unsigned int i = 0; i < cfg->nvfio; i++) {
+	for (unsigned int i = 0; i < ndevices; i++) {
 		char bdf[BDF_LEN];
 		int group;
 		bool seen = false;
 
-		if (pci_normalize_bdf(cfg->vfio[i], bdf)) {
+		if (pci_normalize_bdf(devices[i], bdf)) {
 			pr_err("bad PCI address '%s'; use DOMAIN:BUS:DEVICE.FUNCTION, e.g. 0000:01:00.0",
-			       cfg->vfio[i]);
+			       devices[i]);
 			return -EINVAL;
 		}
 		group = sysfs_iommu_group(sysfs_root, bdf);

@@ -16,15 +16,7 @@
 
 #include <stddef.h>
 
-#include "vmm/planner.h"
-
-struct host_holes {
-	struct plan_forbidden holes[PLAN_MAX_FORBIDDEN];
-	unsigned int n;
-	u64 iova_limit; /* first unusable IOVA above every valid range; 0: none known */
-	unsigned int relaxed; /* direct-relaxable regions seen (not holes) */
-	char iova_limit_source[PLAN_LABEL_LEN];
-};
+#include "core/host_holes.h"
 
 typedef void (*host_warn_fn)(const char *message);
 
@@ -36,10 +28,6 @@ typedef void (*host_warn_fn)(const char *message);
  */
 int host_parse_reserved_regions(const char *text, const char *source, struct host_holes *out,
 				host_warn_fn warn);
-
-struct iova_range {
-	u64 start, end; /* inclusive */
-};
 
 /*
  * Finds the IOVA-range capability in a VFIO_IOMMU_GET_INFO reply of len

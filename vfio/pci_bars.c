@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "pci_dev.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 #define PAGE 4096ULL
 
@@ -164,7 +164,7 @@ static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 				return -ENOSPC;
 		}
 	}
-	err = pci_bar_assign(d->vm->pci, &d->pci, index, bar->size, bar->is64, bar_trap, bar);
+	err = pci_bar_assign(d->bus, &d->pci, index, bar->size, bar->is64, bar_trap, bar);
 	if (err)
 		return err;
 	/* Keep the prefetchable bit the hardware reports. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "pci_dev.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 static void emulate(struct vfio_pci_dev *d, u32 offset, u32 len)
 {

@@ -8,6 +8,7 @@
 #ifndef VFIO_PCI_DEV_H
 #define VFIO_PCI_DEV_H
 
+#include "core/irq_route.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "sysfs.h"
@@ -34,6 +35,7 @@ struct vfio_bar {
 
 struct vfio_pci_dev {
 	struct vm *vm;
+	struct pci_bus *bus;
 	char bdf[BDF_LEN];
 	int fd;
 	u32 flags;                     /* VFIO_DEVICE_FLAGS_* */
@@ -54,17 +56,16 @@ struct vfio_pci_dev {
 	/* MSI: one vector, emulated. */
 	u8 msi_cap;
 	bool msi_64bit, msi_enabled;
-	int msi_fd, msi_gsi;
+	struct irq_route msi;
 
 	/* INTx: level-triggered through a resampling irqfd. */
-	int intx_fd, intx_unmask_fd;
-	u32 intx_gsi;
+	struct irq_route intx;
 	bool intx_on;
 };
 
 int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *iommu,
 		      const char *bdf);
-int vfio_pci_dev_add(struct vfio_pci_dev *d);
+int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus);
 void vfio_pci_dev_close(struct vfio_pci_dev *d);
 
 /* pci_config.c */

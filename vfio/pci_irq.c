@@ -13,20 +13,14 @@
  * writes in a table reaches the hardware.
  */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
-#include "arch/arch.h"
 #include "pci_dev.h"
-#include "vmm/irq_routing.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
 
 /* VFIO_DEVICE_SET_IRQS with eventfds (fds NULL: disable the index). */
 static int set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 count,
@@ -55,37 +49,27 @@ static int set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u3
 
 static void intx_enable(struct vfio_pci_dev *d)
 {
-	struct kvm_irqfd irqfd = {
-		.fd = (u32)d->intx_fd,
-		.gsi = d->intx_gsi,
-		.flags = KVM_IRQFD_FLAG_RESAMPLE,
-		.resamplefd = (u32)d->intx_unmask_fd,
-	};
-
-	if (d->intx_fd < 0 || d->intx_on)
+	if (d->intx.gsi < 0 || d->intx_on)
 		return;
-	if (set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->intx_fd))
+	if (set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->intx.fd))
 		return;
-	if (ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		pr_warn("%s: INTx irqfd: %s", d->bdf, strerror(errno));
+	if (irq_route_attach(&d->intx)) {
 		set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 		return;
 	}
-	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &d->intx_unmask_fd);
+	/* KVM's resample eventfd (the guest's EOI) is VFIO's unmask eventfd. */
+	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
+		 &d->intx.resample_fd);
 	d->intx_on = true;
 }
 
 /* VFIO refuses MSI/MSI-X while INTx is on, and vice versa. */
 static void intx_disable(struct vfio_pci_dev *d)
 {
-	struct kvm_irqfd irqfd = {
-		.fd = (u32)d->intx_fd, .gsi = d->intx_gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN,
-	};
-
 	if (!d->intx_on)
 		return;
 	set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-	ioctl(d->vm->vm_fd, KVM_IRQFD, &irqfd);
+	irq_route_detach(&d->intx);
 	d->intx_on = false;
 }
 
@@ -116,7 +100,7 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 	for (unsigned int i = 0; i < count; i++) {
 		bool armed = i < 64 ? (d->msix_armed >> i) & 1 : i == (unsigned int)vector;
 
-		fds[i] = armed ? m->vectors[i].fd : -1;
+		fds[i] = armed ? m->vectors[i].route.fd : -1;
 	}
 	/* A device that cannot grow its vector set is disabled and re-enabled. */
 	if (d->msix_noresize && d->vfio_msix_count && count > d->vfio_msix_count)
@@ -146,28 +130,23 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 	if (!enable) {
 		if (d->msi_enabled) {
 			set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-			kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, false);
+			irq_route_detach(&d->msi);
 			d->msi_enabled = false;
 			intx_enable(d);
 		}
 		return;
 	}
-	if (d->msi_fd < 0)
-		d->msi_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->msi_gsi < 0)
-		d->msi_gsi = irq_routing_alloc_gsi(d->vm);
-	if (d->msi_fd < 0 || d->msi_gsi < 0)
-		return;
 	/* The route follows every address/data write; wiring happens once. */
-	irq_routing_set_msi(d->vm, (u32)d->msi_gsi, (u64)hi << 32 | lo, data, d->vm->msi_devid,
-			    pci_requester_id(&d->pci));
+	if (irq_route_fd(&d->msi) < 0 ||
+	    irq_route_set_msi(&d->msi, (u64)hi << 32 | lo, data, pci_requester_id(&d->pci)))
+		return;
 	if (d->msi_enabled)
 		return;
 	intx_disable(d);
-	if (kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, true))
+	if (irq_route_attach(&d->msi))
 		return;
-	if (set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->msi_fd)) {
-		kvm_irqfd(d->vm, d->msi_fd, (u32)d->msi_gsi, false);
+	if (set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &d->msi.fd)) {
+		irq_route_detach(&d->msi);
 		return;
 	}
 	d->msi_enabled = true;
@@ -203,8 +182,6 @@ static int init_msix(struct vfio_pci_dev *d)
 
 int vfio_irq_init(struct vfio_pci_dev *d)
 {
-	d->msi_fd = d->msi_gsi = -1;
-	d->intx_fd = d->intx_unmask_fd = -1;
 	return d->msix_cap ? init_msix(d) : 0;
 }
 
@@ -213,16 +190,17 @@ int vfio_intx_init(struct vfio_pci_dev *d)
 {
 	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_INTX_IRQ_INDEX };
 	u8 pin = d->pci.config[PCI_INTERRUPT_PIN];
+	unsigned int gsi;
+	int err;
 
 	d->pci.config[PCI_INTERRUPT_LINE] = 0xff;
 	if (!pin || pin > 4 || ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 || !info.count)
 		return 0;
-	d->intx_gsi = arch_pci_intx_gsi(d->pci.slot, pin - 1u);
-	d->intx_fd = eventfd(0, EFD_CLOEXEC);
-	d->intx_unmask_fd = eventfd(0, EFD_CLOEXEC);
-	if (d->intx_fd < 0 || d->intx_unmask_fd < 0)
-		return -errno;
-	d->pci.config[PCI_INTERRUPT_LINE] = (u8)d->intx_gsi;
+	gsi = pci_intx_gsi(d->bus, d->pci.slot, pin - 1u);
+	err = irq_route_set_line(&d->intx, gsi);
+	if (err)
+		return err;
+	d->pci.config[PCI_INTERRUPT_LINE] = (u8)gsi;
 	return 0;
 }
 
@@ -247,11 +225,6 @@ void vfio_irq_release(struct vfio_pci_dev *d)
 	d->msi_enabled = false;
 	if (d->msix_cap)
 		msix_destroy(&d->msix);
-	if (d->msi_fd >= 0)
-		close(d->msi_fd);
-	if (d->intx_fd >= 0)
-		close(d->intx_fd);
-	if (d->intx_unmask_fd >= 0)
-		close(d->intx_unmask_fd);
-	d->msi_fd = d->intx_fd = d->intx_unmask_fd = -1;
+	irq_route_release(&d->msi);
+	irq_route_release(&d->intx);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "size.h"
+#include "core/size.h"
 
 void cli_usage(FILE *out)
 {

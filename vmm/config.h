@@ -2,27 +2,19 @@
 #ifndef VMM_CONFIG_H
 #define VMM_CONFIG_H
 
-#include "util.h"
+#include "core/util.h"
+#include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
+#include "vfio/host_collect.h"
 
 enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION, CMD_VFIO_BIND, CMD_VFIO_UNBIND };
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 #define MAX_DISKS 8
-#define MAX_VFIO 8
+#define MAX_VFIO VFIO_MAX_DEVICES
 #define MAX_RESERVED_FILES 8
 #define MAX_NETS 4
-
-struct disk_config {
-	const char *path;
-	bool readonly;
-};
-
-struct net_config {
-	const char *tap;  /* interface name; NULL: the kernel picks one (tapN) */
-	u8 mac[6];
-	bool mac_set;     /* else a locally administered MAC is derived */
-};
 
 struct vm_config {
 	enum vmm_command command;

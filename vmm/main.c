@@ -4,53 +4,30 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "arch/arch.h"
-#include "arch/arm64/layout.h"
 #include "cli.h"
-#include "log.h"
+#include "core/log.h"
+#include "machine.h"
+#include "plan_print.h"
 #include "vfio/bind.h"
 #include "vfio/host_collect.h"
 #include "vfio/vfio.h"
-#include "plan_print.h"
-#include "vm.h"
 
 #ifndef VMM_VERSION
 #define VMM_VERSION "dev"
 #endif
-
-/* The native planner, or another architecture's for `plan --arch`. */
-static int plan_for_arch(const struct vm_config *cfg, const struct host_holes *host,
-			 struct memory_plan *plan)
-{
-	if (cfg->arch && !strcmp(cfg->arch, "arm64") && strcmp(VMM_NATIVE_ARCH, "arm64")) {
-		struct arm64_plan_limits limits = { .ipa_bits = ARM64_DEFAULT_IPA_BITS };
-
-		if (host->iova_limit) {
-			limits.iova_limit = host->iova_limit;
-			limits.iova_limit_label = host->iova_limit_source;
-		}
-		return arm64_plan_memory(cfg->ram_size, cfg->ncpus, &limits, host->holes, host->n,
-					 plan);
-	}
-	if (cfg->arch && strcmp(cfg->arch, VMM_NATIVE_ARCH)) {
-		snprintf(plan->error, sizeof(plan->error),
-			 "this build plans for %s and arm64 only", VMM_NATIVE_ARCH);
-		return -EINVAL;
-	}
-	return arch_plan_memory(cfg, host, plan);
-}
 
 static int cmd_plan(const struct vm_config *cfg)
 {
 	struct memory_plan plan;
 	struct host_holes host;
 
-	if (vfio_collect_host_holes(cfg, "/sys", &host))
+	if (vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
+				    "/sys", &host))
 		return EXIT_FAILURE_VMM;
-	/* The container's IOVA ranges too, when the devices are free to open. */
-	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg, &host))
+	/* The IOMMU backend's IOVA ranges too, when the devices are free to open. */
+	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, &host))
 		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");
-	if (plan_for_arch(cfg, &host, &plan)) {
+	if (machine_plan(cfg, cfg->arch, &host, &plan)) {
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}
@@ -82,7 +59,7 @@ int main(int argc, char **argv)
 	case CMD_PLAN:
 		return cmd_plan(&cfg);
 	case CMD_RUN:
-		return vm_run(&cfg);
+		return machine_run(&cfg);
 	case CMD_VFIO_BIND:
 		return vfio_bind("/sys", cfg.bdf) ? EXIT_FAILURE_VMM : 0;
 	case CMD_VFIO_UNBIND:

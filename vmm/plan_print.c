@@ -1,6 +1,6 @@
 #include "plan_print.h"
 
-#include "size.h"
+#include "core/size.h"
 
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *out)
 {

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "planner.h"
+#include "core/planner.h"
 
 /* The readable table `vmm plan` prints. */
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *out);

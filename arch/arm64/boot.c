@@ -14,9 +14,9 @@
 #include "fdt.h"
 #include "image.h"
 #include "platform.h"
-#include "vmm/file.h"
-#include "vmm/log.h"
-#include "vmm/size.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/size.h"
 
 /* The first spot of len bytes, aligned, at or after from, inside a RAM bank. */
 static int find_room(const struct memory_plan *plan, u64 from, u64 len, u64 align, u64 *out)
@@ -35,9 +35,10 @@ static int find_room(const struct memory_plan *plan, u64 from, u64 len, u64 alig
 	return -ENOSPC;
 }
 
-int arm64_load_guest(struct vm *vm, struct arm64_platform *pf)
+int arm64_load_guest(struct board *b, const struct boot_config *boot)
 {
-	const struct vm_config *cfg = vm->cfg;
+	struct arm64_platform *pf = b->priv;
+	struct vm *vm = b->vm;
 	struct arm64_image_info info;
 	const struct plan_region *bank;
 	u8 *image = NULL, *initrd = NULL, fdt[ARM64_FDT_MAX_SIZE];
@@ -46,49 +47,49 @@ int arm64_load_guest(struct vm *vm, struct arm64_platform *pf)
 	char err[200], cmdline[2048], sz[32];
 	int ret;
 
-	ret = file_read_all(cfg->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(boot->kernel, "kernel", &image, &image_len);
 	if (ret)
 		return ret;
 	ret = arm64_image_parse(image, image_len, &info, err, sizeof(err));
 	if (ret) {
-		pr_err("kernel '%s': %s", cfg->kernel, err);
+		pr_err("kernel '%s': %s", boot->kernel, err);
 		goto out;
 	}
 	ret = -ENOSPC;
-	for (unsigned int i = 0; ret && (bank = plan_ram_bank(&vm->plan, i)); i++)
+	for (unsigned int i = 0; ret && (bank = plan_ram_bank(b->plan, i)); i++)
 		ret = arm64_image_place(&info, bank->start, bank->start + bank->size, &kernel);
 	if (ret) {
 		pr_err("guest RAM of %s has no bank that holds the kernel (%s); use a larger -m",
-		       format_size(cfg->ram_size, sz, sizeof(sz)),
+		       format_size(b->plan->ram_size, sz, sizeof(sz)),
 		       format_size(info.image_size, err, sizeof(err)));
 		goto out;
 	}
 	guest_mem_write(&vm->mem, kernel, image, image_len);
 
 	/* The device tree right after the kernel, 2 MiB aligned (booting.rst). */
-	ret = find_room(&vm->plan, kernel + info.image_size, ARM64_FDT_MAX_SIZE, 2 * MiB,
+	ret = find_room(b->plan, kernel + info.image_size, ARM64_FDT_MAX_SIZE, 2 * MiB,
 			&pf->fdt_addr);
-	if (!ret && cfg->initrd) {
-		ret = file_read_all(cfg->initrd, "initrd", &initrd, &initrd_len);
+	if (!ret && boot->initrd) {
+		ret = file_read_all(boot->initrd, "initrd", &initrd, &initrd_len);
 		if (!ret)
-			ret = find_room(&vm->plan, pf->fdt_addr + ARM64_FDT_MAX_SIZE, initrd_len,
+			ret = find_room(b->plan, pf->fdt_addr + ARM64_FDT_MAX_SIZE, initrd_len,
 					4096, &initrd_addr);
 		if (ret == -ENOSPC)
 			pr_err("initrd '%s' (%s) does not fit in guest RAM after the kernel; use a larger -m",
-			       cfg->initrd, format_size(initrd_len, sz, sizeof(sz)));
+			       boot->initrd, format_size(initrd_len, sz, sizeof(sz)));
 		if (!ret)
 			guest_mem_write(&vm->mem, initrd_addr, initrd, initrd_len);
 	}
 	if (ret)
 		goto out;
 
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s",
-		 cfg->params && strstr(cfg->params, "console=") ? "" :
-		 cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0",
-		 cfg->params && *cfg->params && !strstr(cfg->params, "console=") ? " " : "",
-		 cfg->params ? cfg->params : "");
+	if (board_cmdline(boot, cmdline, sizeof(cmdline)) < 0) {
+		pr_err("kernel command line is longer than %zu bytes", sizeof(cmdline) - 1);
+		ret = -E2BIG;
+		goto out;
+	}
 	ret = arm64_build_fdt(fdt, sizeof(fdt), &(struct arm64_fdt_params){
-		.plan = &vm->plan, .ncpus = cfg->ncpus, .cmdline = cmdline,
+		.plan = b->plan, .ncpus = b->ncpus, .cmdline = cmdline,
 		.initrd_start = initrd_addr, .initrd_size = initrd_len });
 	if (ret < 0) {
 		pr_err("cannot build the device tree (libfdt error %d)", ret);

@@ -168,7 +168,7 @@ static int add_pci(void *fdt, const struct memory_plan *plan)
 		pci_range(ranges + 7, 0x43000000, m64->start, m64->size); /* 64-bit prefetchable */
 		nranges = 14;
 	}
-	/* INTx of slot s pin p (1-4) goes to SPI base + (s + p - 1) % 4, swizzled like a bridge. */
+	/* INTx of slot s pin p (1-4): the bus's swizzle (devices/pci.h) over four SPIs. */
 	for (u32 slot = 0; slot < 32; slot++) {
 		for (u32 pin = 1; pin <= 4; pin++) {
 			fdt32_t *e = &imap[n];
@@ -177,7 +177,8 @@ static int add_pci(void *fdt, const struct memory_plan *plan)
 			e[4] = cpu_to_fdt32(PHANDLE_GIC);
 			e[5] = 0, e[6] = 0; /* GIC parent unit address (#address-cells 2) */
 			e[7] = cpu_to_fdt32(GIC_SPI);
-			e[8] = cpu_to_fdt32(ARM64_PCI_INTX_SPI_BASE + (slot + pin - 1) % 4);
+			e[8] = cpu_to_fdt32(pci_intx_swizzle(ARM64_PCI_INTX_SPI_BASE,
+							     ARM64_PCI_INTX_LINES, slot, pin - 1));
 			e[9] = cpu_to_fdt32(IRQ_LEVEL_HIGH);
 			n += 10;
 		}

@@ -9,11 +9,13 @@
 
 #include <stddef.h>
 
-#include "vmm/planner.h"
+#include "core/planner.h"
+#include "devices/pci.h"
 
 /* SPI numbers (GIC INTID - 32) of the platform's wired interrupts. */
 #define ARM64_UART_SPI 1
 #define ARM64_PCI_INTX_SPI_BASE 4 /* INTA-D of the host bridge: SPIs 4-7 */
+#define ARM64_PCI_INTX_LINES 4
 
 struct arm64_fdt_params {
 	const struct memory_plan *plan;

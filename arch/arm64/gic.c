@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "layout.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 /* SGIs + PPIs (32) + 64 SPIs, more than the platform wires. */
 #define GIC_NR_IRQS 96
@@ -35,11 +35,11 @@ static int create_device(struct vm *vm, u32 type, const char *what)
 	return (int)dev.fd;
 }
 
-int arm64_gic_create(struct vm *vm, struct arm64_platform *pf)
+int arm64_gic_create(struct vm *vm, const struct memory_plan *plan, struct arm64_platform *pf)
 {
-	u64 dist = plan_find(&vm->plan, PLAN_ARM64_GICD)->start;
-	u64 redist = plan_find(&vm->plan, PLAN_ARM64_GICR)->start;
-	u64 its = plan_find(&vm->plan, PLAN_ARM64_ITS)->start;
+	u64 dist = plan_find(plan, PLAN_ARM64_GICD)->start;
+	u64 redist = plan_find(plan, PLAN_ARM64_GICR)->start;
+	u64 its = plan_find(plan, PLAN_ARM64_ITS)->start;
 	u32 nr_irqs = GIC_NR_IRQS;
 	int err;
 

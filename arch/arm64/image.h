@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "vmm/util.h"
+#include "core/util.h"
 
 #define ARM64_IMAGE_HEADER_SIZE 64
 #define ARM64_IMAGE_MAGIC 0x644d5241 /* "ARM\x64" */

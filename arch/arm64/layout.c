@@ -2,16 +2,13 @@
 
 #include <stdio.h>
 
-#include "arch/x86/layout.h" /* the shared PCI window names */
+#include "arch/board.h"
 
-int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_limits *limits,
+static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 addr_limit, const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		      struct memory_plan *plan)
 {
 	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB;
-	const bool iova_caps = limits->iova_limit &&
-			       limits->iova_limit < (1ULL << limits->ipa_bits);
-	char limit_label[80];
 	/* Top-down in this order: the biggest, most aligned windows highest. */
 	const struct plan_window_request windows[] = {
 		{ .name = PLAN_PCI_ECAM, .label = "PCI ECAM (16 buses)", .kind = REGION_DEVICE,
@@ -39,7 +36,7 @@ int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_
 	};
 	const struct plan_policy policy = {
 		.arch = "arm64",
-		.addr_limit = iova_caps ? limits->iova_limit : 1ULL << limits->ipa_bits,
+		.addr_limit = addr_limit,
 		.addr_limit_label = limit_label,
 		.ram_base = 0,
 		.high_ram_base = ARM64_HIGH_RAM_BASE,
@@ -50,10 +47,23 @@ int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_
 		.nwindows = ARRAY_SIZE(windows),
 	};
 
-	if (iova_caps)
-		snprintf(limit_label, sizeof(limit_label), "%s", limits->iova_limit_label);
-	else
-		snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
-			 limits->ipa_bits);
 	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
 }
+
+static unsigned int default_ipa_bits(void)
+{
+	return ARM64_DEFAULT_IPA_BITS;
+}
+
+static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
+		       struct memory_plan *plan)
+{
+	return arm64_plan(req->ram_size, req->ncpus, addr_limit, limit_label,
+			  req->host ? req->host->holes : NULL, req->host ? req->host->n : 0, plan);
+}
+
+const struct board_layout arm64_layout = {
+	.name = "arm64",
+	.default_addr_bits = default_ipa_bits,
+	.plan = layout_plan,
+};

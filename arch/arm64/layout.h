@@ -14,7 +14,7 @@
 #ifndef ARCH_ARM64_LAYOUT_H
 #define ARCH_ARM64_LAYOUT_H
 
-#include "vmm/planner.h"
+#include "arch/board.h"
 
 #define ARM64_GICD_SIZE 0x10000ULL
 #define ARM64_GICR_SIZE_PER_CPU 0x20000ULL /* RD_base + SGI_base frames */
@@ -24,22 +24,14 @@
 #define ARM64_PCI_MMIO32_SIZE (256 * MiB)
 #define ARM64_PCI_MMIO64_SIZE (32 * GiB)
 #define ARM64_HIGH_RAM_BASE 0x100000000ULL
-#define ARM64_DEFAULT_IPA_BITS 40
 
 #define PLAN_ARM64_GICD "gic-dist"
 #define PLAN_ARM64_GICR "gic-redist"
 #define PLAN_ARM64_ITS "gic-its"
 #define PLAN_ARM64_UART "uart"
-/* ECAM and MMIO windows share the x86 names: PLAN_PCI_ECAM, ... */
+/* ECAM and MMIO windows have the names every board uses (arch/board.h). */
 
-struct arm64_plan_limits {
-	unsigned int ipa_bits;        /* guest physical address width KVM offers */
-	u64 iova_limit;               /* 0: none */
-	const char *iova_limit_label;
-};
-
-int arm64_plan_memory(u64 ram_size, unsigned int ncpus, const struct arm64_plan_limits *limits,
-		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
-		      struct memory_plan *plan);
+/* KVM_CREATE_VM with machine type 0 gives a 40-bit IPA space. */
+#define ARM64_DEFAULT_IPA_BITS 40
 
 #endif

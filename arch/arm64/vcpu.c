@@ -10,9 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "arch/arch.h"
 #include "platform.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define CORE_REG(name) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 			KVM_REG_ARM_CORE_REG(name))
@@ -24,9 +23,10 @@ static int set_core_reg(struct vcpu *vcpu, u64 id, u64 value)
 	return ioctl(vcpu->fd, KVM_SET_ONE_REG, &reg) < 0 ? -errno : 0;
 }
 
-int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
+int arm64_vcpu_init(struct board *b, struct vcpu *vcpu)
 {
-	struct arm64_platform *pf = vm->arch;
+	struct arm64_platform *pf = b->priv;
+	struct vm *vm = b->vm;
 	struct kvm_vcpu_init init;
 	int err;
 
@@ -52,8 +52,9 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	return err;
 }
 
-void arch_vcpu_dump(struct vcpu *vcpu)
+void arm64_vcpu_dump(struct board *b, struct vcpu *vcpu)
 {
+	(void)b;
 	struct kvm_one_reg reg;
 	u64 pc = 0, pstate = 0;
 

@@ -1,7 +1,7 @@
 #ifndef ARCH_X86_ACPI_H
 #define ARCH_X86_ACPI_H
 
-#include "vmm/planner.h"
+#include "core/planner.h"
 
 /* The fixed-hardware ACPI registers our PM device implements (I/O ports). */
 #define ACPI_PM1A_EVT_PORT 0x600 /* PM1 status + enable, 2 bytes each */

@@ -9,7 +9,7 @@
 
 #include "acpi.h"
 #include "platform.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define PM1_CNT_SCI_EN 0x0001
 #define PM1_CNT_SLP_EN 0x2000

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "vmm/util.h"
+#include "core/util.h"
 
 struct aml {
 	u8 *buf;

@@ -12,9 +12,9 @@
 #include "bzimage.h"
 #include "e820.h"
 #include "layout.h"
-#include "vmm/file.h"
-#include "vmm/log.h"
-#include "vmm/size.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/size.h"
 
 #define KERNEL_MIN_ADDRESS (1 * MiB)
 #define LOADER_TYPE_UNDEFINED 0xff
@@ -68,22 +68,9 @@ int x86_choose_initrd_address(const struct memory_plan *plan, u64 size, u64 max_
 	return found ? 0 : -ENOSPC;
 }
 
-static int build_cmdline(const struct vm_config *cfg, char *buf, size_t len)
+int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct boot_config *boot,
+		    u64 *entry)
 {
-	const char *params = cfg->params ? cfg->params : "";
-	int n;
-
-	const char *console = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0";
-
-	/* A console the user can see unless they chose one. */
-	n = snprintf(buf, len, "%s%s%s", strstr(params, "console=") ? "" : console,
-		     strstr(params, "console=") || !*params ? "" : " ", params);
-	return n < 0 || (size_t)n >= len ? -E2BIG : n;
-}
-
-int x86_load_kernel(struct vm *vm, u64 *entry)
-{
-	const struct vm_config *cfg = vm->cfg;
 	struct boot_params *bp;
 	struct bzimage_info info;
 	u8 *image = NULL, *initrd = NULL;
@@ -92,21 +79,21 @@ int x86_load_kernel(struct vm *vm, u64 *entry)
 	char err[256], cmdline[X86_BOOT_CMDLINE_MAX], sz[32];
 	int ret, nentries, cmdline_len;
 
-	ret = file_read_all(cfg->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(boot->kernel, "kernel", &image, &image_len);
 	if (ret)
 		return ret;
 	ret = bzimage_parse(image, image_len, &info, err, sizeof(err));
 	if (ret) {
-		pr_err("kernel '%s': %s", cfg->kernel, err);
+		pr_err("kernel '%s': %s", boot->kernel, err);
 		goto out;
 	}
-	ret = x86_choose_kernel_address(&vm->plan, info.pref_address, info.kernel_alignment,
+	ret = x86_choose_kernel_address(plan, info.pref_address, info.kernel_alignment,
 					info.init_size, &kernel_addr);
 	if (ret == 0 && kernel_addr != info.pref_address && !info.relocatable)
 		ret = -ENOSPC;
 	if (ret) {
 		pr_err("guest RAM of %s cannot hold the kernel, which needs %s at 0x%llx; use a larger -m (e.g. -m 256M)",
-		       format_size(cfg->ram_size, sz, sizeof(sz)),
+		       format_size(plan->ram_size, sz, sizeof(sz)),
 		       format_size(info.init_size, err, sizeof(err)),
 		       (unsigned long long)info.pref_address);
 		goto out;
@@ -114,26 +101,26 @@ int x86_load_kernel(struct vm *vm, u64 *entry)
 	guest_mem_write(&vm->mem, kernel_addr, image + info.setup_size,
 			image_len - info.setup_size);
 
-	if (cfg->initrd) {
+	if (boot->initrd) {
 		u64 max_end = (u64)info.initrd_addr_max + 1;
 
-		ret = file_read_all(cfg->initrd, "initrd", &initrd, &initrd_len);
+		ret = file_read_all(boot->initrd, "initrd", &initrd, &initrd_len);
 		if (ret)
 			goto out;
 		if (info.xloadflags & BZIMAGE_XLF_ABOVE_4G)
 			max_end = 4 * GiB; /* stay under the identity map we build */
-		ret = x86_choose_initrd_address(&vm->plan, initrd_len, max_end, kernel_addr,
+		ret = x86_choose_initrd_address(plan, initrd_len, max_end, kernel_addr,
 						info.init_size, &initrd_addr);
 		if (ret) {
 			pr_err("initrd '%s' (%s) does not fit in guest RAM below 0x%llx next to the kernel; use a larger -m",
-			       cfg->initrd, format_size(initrd_len, sz, sizeof(sz)),
+			       boot->initrd, format_size(initrd_len, sz, sizeof(sz)),
 			       (unsigned long long)max_end);
 			goto out;
 		}
 		guest_mem_write(&vm->mem, initrd_addr, initrd, initrd_len);
 	}
 
-	cmdline_len = build_cmdline(cfg, cmdline, MIN(sizeof(cmdline), (size_t)info.cmdline_size + 1));
+	cmdline_len = board_cmdline(boot, cmdline, MIN(sizeof(cmdline), (size_t)info.cmdline_size + 1));
 	if (cmdline_len < 0) {
 		pr_err("kernel command line is longer than the kernel accepts (%u bytes)", info.cmdline_size);
 		ret = -E2BIG;
@@ -157,7 +144,7 @@ int x86_load_kernel(struct vm *vm, u64 *entry)
 	bp->ext_ramdisk_image = (u32)(initrd_addr >> 32);
 	bp->ext_ramdisk_size = (u32)((u64)initrd_len >> 32);
 	bp->acpi_rsdp_addr = X86_ACPI_BASE;
-	nentries = x86_build_e820(&vm->plan, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
+	nentries = x86_build_e820(plan, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
 	if (nentries < 0) {
 		pr_err("guest memory map needs more than %d e820 entries", E820_MAX_ENTRIES_ZEROPAGE);
 		ret = nentries;

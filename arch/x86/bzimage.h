@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "vmm/util.h"
+#include "core/util.h"
 
 struct bzimage_info {
 	u16 version;          /* boot protocol, e.g. 0x020f */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define CPUID_HYPERVISOR_BIT (1u << 31)
 #define CPUID_HTT_BIT (1u << 28)

@@ -3,7 +3,7 @@
 
 #include <asm/bootparam.h>
 
-#include "vmm/planner.h"
+#include "core/planner.h"
 
 /*
  * The BIOS memory map for the guest, derived from the plan: RAM banks are

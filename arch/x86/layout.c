@@ -1,10 +1,15 @@
 #include "layout.h"
 
-#include <cpuid.h>
+#include "arch/board.h"
+
 #include <stdio.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 unsigned int x86_host_phys_bits(void)
 {
+#if defined(__x86_64__)
 	unsigned int eax, ebx, ecx, edx;
 
 	/* CPUID 0x80000008 EAX[7:0]: physical address bits (Intel SDM vol. 2). */
@@ -12,29 +17,21 @@ unsigned int x86_host_phys_bits(void)
 	    __get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx) && (eax & 0xff) >= 32)
 		return eax & 0xff;
 	return 36;
+#else
+	return 40; /* planning for a PC from another host: a common server width */
+#endif
 }
 
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin)
 {
-	return X86_PCI_INTX_GSI_BASE + (slot + pin) % X86_PCI_INTX_GSI_COUNT;
+	return pci_intx_swizzle(X86_PCI_INTX_GSI_BASE, X86_PCI_INTX_GSI_COUNT, slot, pin);
 }
 
-int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
+/* The PC map policy; addr_limit is the lower of the CPU's and the IOMMU's. */
+static int x86_plan(u64 ram_size, u64 addr_limit, const char *limit_label,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    struct memory_plan *plan)
 {
-	const struct x86_plan_limits limits = { .phys_bits = phys_bits };
-
-	return x86_plan_memory_limited(ram_size, &limits, forbidden, nforbidden, plan);
-}
-
-int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
-			    const struct plan_forbidden *forbidden, unsigned int nforbidden,
-			    struct memory_plan *plan)
-{
-	const unsigned int phys_bits = limits->phys_bits;
-	const bool iova_caps = limits->iova_limit && limits->iova_limit < (1ULL << phys_bits);
-	char limit_label[64];
 	const u64 ecam_size = X86_PCI_ECAM_BUSES * MiB;
 	const struct plan_window_request windows[] = {
 		{ .name = "legacy", .label = "legacy BIOS area, ACPI tables",
@@ -68,7 +65,7 @@ int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
 	};
 	const struct plan_policy policy = {
 		.arch = "x86_64",
-		.addr_limit = iova_caps ? limits->iova_limit : 1ULL << phys_bits,
+		.addr_limit = addr_limit,
 		.addr_limit_label = limit_label,
 		.ram_base = 0,
 		.high_ram_base = X86_HIGH_RAM_BASE,
@@ -79,10 +76,28 @@ int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
 		.nwindows = ARRAY_SIZE(windows),
 	};
 
-	if (iova_caps)
-		snprintf(limit_label, sizeof(limit_label), "%s", limits->iova_limit_label);
-	else
-		snprintf(limit_label, sizeof(limit_label), "guest physical address limit (%u bits)",
-			 phys_bits);
 	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
 }
+
+int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
+		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
+		    struct memory_plan *plan)
+{
+	char label[PLAN_LABEL_LEN];
+
+	snprintf(label, sizeof(label), "guest physical address limit (%u bits)", phys_bits);
+	return x86_plan(ram_size, 1ULL << phys_bits, label, forbidden, nforbidden, plan);
+}
+
+static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
+		       struct memory_plan *plan)
+{
+	return x86_plan(req->ram_size, addr_limit, limit_label, req->host ? req->host->holes : NULL,
+			req->host ? req->host->n : 0, plan);
+}
+
+const struct board_layout x86_layout = {
+	.name = "x86_64",
+	.default_addr_bits = x86_host_phys_bits,
+	.plan = layout_plan,
+};

@@ -5,7 +5,7 @@
 #ifndef ARCH_X86_LAYOUT_H
 #define ARCH_X86_LAYOUT_H
 
-#include "vmm/planner.h"
+#include "arch/board.h"
 
 /* Fixed by the architecture or by decades of PC convention. */
 #define X86_LEGACY_HOLE_START 0xa0000ULL  /* VGA + option ROM + BIOS area */
@@ -49,28 +49,15 @@
 
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
 
-/* Window names, for plan_find(). */
-#define PLAN_PCI_ECAM "pci-ecam"
-#define PLAN_PCI_MMIO32 "pci-mmio32"
-#define PLAN_PCI_MMIO64 "pci-mmio64"
-
 /* Guest physical address width the host CPU and KVM can back. */
 unsigned int x86_host_phys_bits(void);
 
-/* Builds the guest map for ram_size bytes around the given host holes. */
+/*
+ * The guest map for ram_size bytes around the given holes, for a CPU of
+ * phys_bits (board_plan() is the general form, with an IOVA limit).
+ */
 int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    struct memory_plan *plan);
-
-/* The same, with the host IOMMU's IOVA limit (if lower) capping the map. */
-struct x86_plan_limits {
-	unsigned int phys_bits;
-	u64 iova_limit;               /* 0: none */
-	const char *iova_limit_label;
-};
-
-int x86_plan_memory_limited(u64 ram_size, const struct x86_plan_limits *limits,
-			    const struct plan_forbidden *forbidden, unsigned int nforbidden,
-			    struct memory_plan *plan);
 
 #endif

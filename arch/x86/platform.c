@@ -1,7 +1,7 @@
 /*
- * The x86 PC platform: in-kernel PIC/IOAPIC/LAPIC and PIT, the legacy
- * interrupt routing, the 8250 console, the PCI host bridge, ACPI power
- * management, and loading the guest.
+ * The x86 PC board: in-kernel PIC/IOAPIC/LAPIC and PIT with the legacy
+ * interrupt routing, the 8250 at COM1, the PCI configuration ports, ACPI
+ * power management, and loading a bzImage with its firmware tables.
  */
 #include "platform.h"
 
@@ -12,16 +12,10 @@
 #include <sys/ioctl.h>
 
 #include "acpi.h"
-#include "arch/arch.h"
 #include "boot.h"
 #include "cpuid.h"
-#include "devices/serial_8250.h"
-#include "devices/virtio/devices.h"
+#include "core/log.h"
 #include "layout.h"
-#include "vfio/host_regions.h"
-#include "vmm/console.h"
-#include "vmm/irq_routing.h"
-#include "vmm/log.h"
 
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
@@ -30,27 +24,9 @@
 #define KVM_IDENTITY_MAP_ADDR X86_KVM_PRIVATE_BASE
 #define KVM_TSS_ADDR (X86_KVM_PRIVATE_BASE + 0x1000)
 
-int arch_plan_memory(const struct vm_config *cfg, const struct host_holes *host,
-		     struct memory_plan *plan)
-{
-	struct x86_plan_limits limits = { .phys_bits = x86_host_phys_bits() };
-
-	if (host && host->iova_limit) {
-		limits.iova_limit = host->iova_limit;
-		limits.iova_limit_label = host->iova_limit_source;
-	}
-	return x86_plan_memory_limited(cfg->ram_size, &limits, host ? host->holes : NULL,
-				       host ? host->n : 0, plan);
-}
-
 static void uart_set_irq(void *opaque, int level)
 {
 	kvm_irq_line(opaque, COM1_IRQ, level);
-}
-
-static void uart_console_input(void *opaque, const u8 *data, size_t len)
-{
-	serial_8250_receive(opaque, data, len);
 }
 
 /*
@@ -71,17 +47,17 @@ static int setup_legacy_routing(struct vm *vm)
 	return err ? err : irq_routing_commit(vm);
 }
 
-int arch_vm_init(struct vm *vm)
+static int x86_init(struct board *b)
 {
 	struct x86_platform *pf = calloc(1, sizeof(*pf));
 	struct kvm_pit_config pit = { .flags = 0 };
-	const struct plan_region *ecam, *mmio32, *mmio64;
 	u64 identity = KVM_IDENTITY_MAP_ADDR;
+	struct vm *vm = b->vm;
 	int err;
 
 	if (!pf)
 		return -ENOMEM;
-	vm->arch = pf;
+	b->priv = pf;
 	pf->cpuid = x86_supported_cpuid(vm->kvm_fd);
 	if (!pf->cpuid)
 		return -EINVAL;
@@ -99,75 +75,65 @@ int arch_vm_init(struct vm *vm)
 		return -errno;
 	}
 	err = setup_legacy_routing(vm);
-	if (err)
-		return err;
-
-	pf->uart = serial_8250_create(uart_set_irq, vm);
-	if (!pf->uart)
-		return -ENOMEM;
-	err = io_bus_register(&vm->pio, COM1_PORT, 8, serial_8250_io, pf->uart, "COM1");
-	if (err)
-		return err;
-	console_set_input(uart_console_input, pf->uart);
-
-	pci_bus_init(&pf->pci);
-	vm->pci = &pf->pci;
-	err = io_bus_register(&vm->pio, PCI_CAM_PORT, 8, pci_cam_io, &pf->pci, "PCI CAM");
-	ecam = plan_find(&vm->plan, PLAN_PCI_ECAM);
-	mmio32 = plan_find(&vm->plan, PLAN_PCI_MMIO32);
-	mmio64 = plan_find(&vm->plan, PLAN_PCI_MMIO64);
-	if (!err && ecam)
-		err = io_bus_register(&vm->mmio, ecam->start, ecam->size, pci_ecam_io, &pf->pci,
-				      "PCI ECAM");
 	if (!err)
-		err = pci_bus_set_windows(&pf->pci, &vm->mmio, mmio32 ? mmio32->start : 0,
-					  mmio32 ? mmio32->size : 0, mmio64 ? mmio64->start : 0,
-					  mmio64 ? mmio64->size : 0);
+		err = board_add_uart(b, &vm->pio, COM1_PORT, uart_set_irq, vm);
+	b->pci.intx_base = X86_PCI_INTX_GSI_BASE;
+	b->pci.intx_count = X86_PCI_INTX_GSI_COUNT;
+	if (!err)
+		err = io_bus_register(&vm->pio, PCI_CAM_PORT, 8, pci_cam_io, &b->pci, "PCI CAM");
 	if (!err)
 		err = x86_acpi_pm_init(vm, &pf->pm);
-	/* Every virtio device (each a virtio_pci_add()) is created here. */
-	if (!err)
-		err = virtio_devices_add(vm);
 	return err;
 }
 
-int arch_load_guest(struct vm *vm)
+static int x86_load(struct board *b, const struct boot_config *boot)
 {
-	struct x86_platform *pf = vm->arch;
-	u8 *acpi = guest_mem_ptr(&vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE);
+	struct x86_platform *pf = b->priv;
+	u8 *acpi = guest_mem_ptr(&b->vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE);
 	int err;
 
-	err = x86_write_boot_tables(vm);
+	err = x86_write_boot_tables(b->vm);
 	if (err)
 		return err;
-	if (!acpi || x86_build_acpi(acpi, X86_ACPI_SIZE, X86_ACPI_BASE, &vm->plan,
-				    vm->nvcpus_planned) < 0) {
+	if (!acpi || x86_build_acpi(acpi, X86_ACPI_SIZE, X86_ACPI_BASE, b->plan, b->ncpus) < 0) {
 		pr_err("ACPI tables do not fit at 0x%llx", X86_ACPI_BASE);
 		return -E2BIG;
 	}
-	return x86_load_kernel(vm, &pf->kernel_entry);
+	return x86_load_kernel(b->vm, b->plan, boot, &pf->kernel_entry);
 }
 
-int arch_vcpus_created(struct vm *vm)
+static unsigned long x86_vm_type(const struct memory_plan *plan)
 {
-	(void)vm;
+	(void)plan;
 	return 0;
 }
 
-unsigned int arch_pci_intx_gsi(unsigned int slot, unsigned int pin)
+static int x86_vcpus_created(struct board *b)
 {
-	/* IOAPIC pins 16-23 spread over slots and pins; the DSDT's _PRT says the same. */
-	return 16 + ((slot + pin) % 8);
+	(void)b;
+	return 0;
 }
 
-void arch_vm_destroy(struct vm *vm)
+static void x86_destroy(struct board *b)
 {
-	struct x86_platform *pf = vm->arch;
+	struct x86_platform *pf = b->priv;
 
 	if (!pf)
 		return;
-	serial_8250_destroy(pf->uart);
 	free(pf->cpuid);
 	free(pf);
-	vm->arch = NULL;
+	b->priv = NULL;
 }
+
+extern const struct board_layout x86_layout;
+
+const struct board_ops board_native = {
+	.layout = &x86_layout,
+	.vm_type = x86_vm_type,
+	.init = x86_init,
+	.vcpus_created = x86_vcpus_created,
+	.load = x86_load,
+	.vcpu_init = x86_vcpu_init,
+	.vcpu_dump = x86_vcpu_dump,
+	.destroy = x86_destroy,
+};

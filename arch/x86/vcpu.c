@@ -11,11 +11,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "arch/arch.h"
 #include "cpuid.h"
 #include "layout.h"
 #include "platform.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define CR0_PE (1u << 0)
 #define CR0_ET (1u << 4)
@@ -122,9 +121,9 @@ static int setup_lapic(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
 }
 
-int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
+int x86_vcpu_init(struct board *b, struct vcpu *vcpu)
 {
-	struct x86_platform *pf = vm->arch;
+	struct x86_platform *pf = b->priv;
 	size_t size = sizeof(*pf->cpuid) + pf->cpuid->nent * sizeof(pf->cpuid->entries[0]);
 	struct kvm_cpuid2 *cpuid = malloc(size);
 	int err;
@@ -132,7 +131,7 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	if (!cpuid)
 		return -ENOMEM;
 	memcpy(cpuid, pf->cpuid, size);
-	x86_cpuid_for_vcpu(cpuid, vcpu->index, vm->nvcpus_planned);
+	x86_cpuid_for_vcpu(cpuid, vcpu->index, b->ncpus);
 	err = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 	free(cpuid);
 	if (err) {
@@ -147,8 +146,9 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	return err;
 }
 
-void arch_vcpu_dump(struct vcpu *vcpu)
+void x86_vcpu_dump(struct board *b, struct vcpu *vcpu)
 {
+	(void)b;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 

@@ -30,8 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 #define SECTOR_SIZE 512ULL
 #define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr) /* type, ioprio, sector: 16 bytes */

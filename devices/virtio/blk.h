@@ -7,9 +7,14 @@
 #define DEVICES_VIRTIO_BLK_H
 
 #include "devices/virtio/virtio_dev.h"
-#include "vmm/config.h"
 
 struct vm;
+
+/* --disk PATH[,ro] */
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
 
 #define VIRTIO_BLK_QUEUE_SIZE 256
 #define VIRTIO_BLK_RING_ENTRIES 128

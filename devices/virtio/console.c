@@ -1,8 +1,8 @@
 /*
  * virtio-console (virtio 1.2, 5.3) with one port and no multiport
  * control queue: queue 0 carries host input to the guest, queue 1 the
- * guest's output. It takes over the VMM console's input; the guest sees
- * it as hvc0.
+ * guest's output. The guest sees it as hvc0; the composition gives it
+ * the host console's input when it is the chosen console.
  */
 #include "console.h"
 
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/console.h"
-#include "vmm/log.h"
+#include "core/console.h"
+#include "core/log.h"
 
 #define RX_QUEUE 0
 #define TX_QUEUE 1
@@ -23,6 +23,7 @@ struct vcon {
 	struct virtio_dev dev;
 	u8 pending[PENDING_MAX]; /* typed before the guest posted buffers */
 	size_t npending;
+	struct console *out;
 };
 
 /* Moves pending input into whatever receive buffers the driver posted. */
@@ -54,9 +55,10 @@ static void flush_input(struct vcon *c)
 		virtio_notify_queue(dev, RX_QUEUE);
 }
 
-static void on_input(void *opaque, const u8 *data, size_t len)
+void virtio_console_receive(void *opaque, const u8 *data, size_t len)
 {
-	struct vcon *c = opaque;
+	struct virtio_dev *dev = opaque;
+	struct vcon *c = dev->priv;
 	size_t room = PENDING_MAX - c->npending;
 
 	/* Beyond the buffer, input is dropped, as a UART would overrun. */
@@ -68,6 +70,7 @@ static void on_input(void *opaque, const u8 *data, size_t len)
 
 static void drain_output(struct virtio_dev *dev)
 {
+	struct vcon *c = dev->priv;
 	struct virtqueue *vq = &dev->queues[TX_QUEUE];
 	struct vq_chain chain;
 	bool pushed = false;
@@ -79,7 +82,7 @@ static void drain_output(struct virtio_dev *dev)
 			return;
 		}
 		for (unsigned int i = 0; ret == 1 && i < chain.nout; i++)
-			console_write(chain.iov[i].iov_base, chain.iov[i].iov_len);
+			console_write(c->out, chain.iov[i].iov_base, chain.iov[i].iov_len);
 		vq_push(vq, chain.head, 0);
 		pushed = true;
 	}
@@ -107,7 +110,7 @@ static const struct virtio_dev_ops vcon_ops = {
 	.destroy = vcon_destroy,
 };
 
-int virtio_console_create(struct vm *vm, struct virtio_dev **out)
+int virtio_console_create(struct vm *vm, struct console *con, struct virtio_dev **out)
 {
 	struct vcon *c = calloc(1, sizeof(*c));
 
@@ -121,7 +124,7 @@ int virtio_console_create(struct vm *vm, struct virtio_dev **out)
 	c->dev.vm = vm;
 	c->dev.ops = &vcon_ops;
 	c->dev.priv = c;
-	console_set_input(on_input, c);
+	c->out = con;
 	*out = &c->dev;
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "core/log.h"
 
 static const char *open_hint(int err, bool readonly)
 {

@@ -1,7 +1,7 @@
 #ifndef DEVICES_VIRTIO_DISK_IMAGE_H
 #define DEVICES_VIRTIO_DISK_IMAGE_H
 
-#include "vmm/util.h"
+#include "core/util.h"
 
 /*
  * Opens a raw disk image (a regular file or a block device) read-write or

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "devices/virtio/tap.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 #define NET_QUEUE_SIZE 256
 #define NET_HDR_LEN sizeof(struct virtio_net_hdr_v1)

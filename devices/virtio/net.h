@@ -11,7 +11,13 @@
 #include <sys/types.h>
 
 #include "devices/virtio/virtio_dev.h"
-#include "vmm/config.h"
+
+/* --net tap[=NAME][,mac=M] */
+struct net_config {
+	const char *tap;  /* interface name; NULL: the kernel picks one (tapN) */
+	u8 mac[6];
+	bool mac_set;     /* else a locally administered MAC is derived */
+};
 
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-#include "vmm/log.h"
+#include "core/log.h"
 
 static void rng_queue_notify(struct virtio_dev *dev, unsigned int queue)
 {

@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "core/log.h"
+#include "core/util.h"
 
 #define TUN_DEV "/dev/net/tun"
 

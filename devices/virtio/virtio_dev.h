@@ -15,7 +15,7 @@
 #define DEVICES_VIRTIO_VIRTIO_DEV_H
 
 #include "devices/virtio/virtqueue.h"
-#include "vmm/util.h"
+#include "core/util.h"
 
 struct vm;
 struct virtio_dev;
@@ -54,8 +54,9 @@ void virtio_notify_config(struct virtio_dev *dev);
 /* Marks the device broken (DEVICE_NEEDS_RESET) after a fatal ring error. */
 void virtio_set_needs_reset(struct virtio_dev *dev);
 
-/* Adds dev to the VM's PCI bus with a modern virtio-pci transport. */
-int virtio_pci_add(struct vm *vm, struct virtio_dev *dev);
+/* Adds dev to bus with a modern virtio-pci transport. */
+struct pci_bus;
+int virtio_pci_add(struct vm *vm, struct pci_bus *bus, struct virtio_dev *dev);
 
 /*
  * Tears a device down once the vCPUs have stopped: the device's reset and

@@ -21,9 +21,9 @@
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "virtio_dev.h"
-#include "vmm/irq_routing.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/irq_routing.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + device type (4.1.2.1) */
@@ -469,12 +469,12 @@ void virtio_pci_remove(struct virtio_dev *dev)
 		dev->ops->destroy(dev); /* frees dev */
 }
 
-int virtio_pci_add(struct vm *vm, struct virtio_dev *dev)
+int virtio_pci_add(struct vm *vm, struct pci_bus *bus, struct virtio_dev *dev)
 {
 	struct virtio_pci *vp;
 	int err;
 
-	if (!vm->pci || !dev->nqueues || dev->nqueues > 64 || !dev->queue_max_size)
+	if (!bus || !dev->nqueues || dev->nqueues > 64 || !dev->queue_max_size)
 		return -EINVAL;
 	vp = calloc(1, sizeof(*vp));
 	dev->queues = calloc(dev->nqueues, sizeof(*dev->queues));
@@ -506,9 +506,9 @@ int virtio_pci_add(struct vm *vm, struct virtio_dev *dev)
 	}
 	device_reset(vp);
 	fill_config_space(vp);
-	err = pci_bar_assign(vm->pci, &vp->pci, 0, BAR_SIZE, false, bar_io, vp);
+	err = pci_bar_assign(bus, &vp->pci, 0, BAR_SIZE, false, bar_io, vp);
 	if (!err)
-		err = pci_bus_add(vm->pci, &vp->pci);
+		err = pci_bus_add(bus, &vp->pci);
 	if (err)
 		goto fail;
 	vp->msix.devid = pci_requester_id(&vp->pci);

@@ -12,8 +12,8 @@
 
 #include <sys/uio.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/util.h"
+#include "core/guest_mem.h"
+#include "core/util.h"
 
 #define VQ_MAX_SIZE 1024
 #define VQ_MAX_CHAIN 256 /* buffers in one request, after indirect expansion */

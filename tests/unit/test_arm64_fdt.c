@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include "plan_helpers.h"
 #include "arch/arm64/fdt.h"
 #include "arch/arm64/layout.h"
 #include "arch/x86/layout.h"
@@ -18,14 +19,13 @@ static struct memory_plan plan;
 static int build(void **state)
 {
 	struct plan_forbidden smmu = { .start = 0x8000000, .size = 0x100000, .label = "host msi" };
-	const struct arm64_plan_limits limits = { .ipa_bits = 40 };
 	const struct arm64_fdt_params p = {
 		.plan = &plan, .ncpus = 3, .cmdline = "console=ttyS0 quiet",
 		.initrd_start = 0x10000000, .initrd_size = 0x200000,
 	};
 
 	(void)state;
-	assert_int_equal(arm64_plan_memory(1 * GiB, 3, &limits, &smmu, 1, &plan), 0);
+	assert_int_equal(plan_on_board("arm64", 1 * GiB, 3, 40, &smmu, 1, 0, NULL, &plan), 0);
 	assert_int_equal(arm64_build_fdt(blob, sizeof(blob), &p), 0);
 	assert_int_equal(fdt_check_header(blob), 0);
 	return 0;

@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "vmm/cli.h"
-#include "vmm/size.h"
+#include "core/size.h"
 
 static int parse(struct vm_config *cfg, char *err, ...)
 {

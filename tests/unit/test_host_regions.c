@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/vfio.h>
 
+#include "plan_helpers.h"
 #include "arch/x86/layout.h"
 #include "vfio/host_regions.h"
 #include "vfio/sysfs.h"
@@ -122,7 +123,6 @@ static void iova_ranges_become_holes_and_a_limit(void **state)
 	struct iova_range ranges[8];
 	struct host_holes h = { 0 };
 	struct memory_plan plan;
-	struct x86_plan_limits limits = { .phys_bits = 40 };
 	u8 buf[256];
 	size_t len = make_info(buf, vtd, 2, true);
 
@@ -135,11 +135,11 @@ static void iova_ranges_become_holes_and_a_limit(void **state)
 	assert_int_equal(h.holes[0].size, 0x100000);
 	assert_int_equal(h.iova_limit, 0x8000000000ULL);
 
-	limits.iova_limit = h.iova_limit;
-	limits.iova_limit_label = h.iova_limit_source;
-	assert_int_equal(x86_plan_memory_limited(16 * GiB, &limits, h.holes, h.n, &plan), 0);
+	assert_int_equal(plan_on_board("x86_64", 16 * GiB, 1, 40, h.holes, h.n, h.iova_limit,
+				       h.iova_limit_source, &plan), 0);
 	assert_true(plan_ram_end(&plan) <= 0x8000000000ULL);
-	assert_int_equal(x86_plan_memory_limited(600 * GiB, &limits, h.holes, h.n, &plan), -ENOSPC);
+	assert_int_equal(plan_on_board("x86_64", 600 * GiB, 1, 40, h.holes, h.n, h.iova_limit,
+				       h.iova_limit_source, &plan), -ENOSPC);
 	assert_non_null(strstr(plan.error, "host IOVA limit"));
 }
 

@@ -14,9 +14,9 @@
 
 #include "devices/msix.h"
 #include "devices/pci.h"
-#include "vmm/irq_routing.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "core/irq_routing.h"
+#include "core/log.h"
+#include "core/vm.h"
 
 struct fixture {
 	struct vm vm;
@@ -28,7 +28,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	log_threshold = LOG_QUIET; /* the absent KVM makes every ioctl fail loudly */
-	f->vm.vm_fd = -1;
+	vm_init(&f->vm);
 	f->vm.msi_devid = true;
 	assert_int_equal(msix_init(&f->msix, &f->vm, 4, "test"), 0);
 	f->msix.devid = pci_rid(1, 2, 3);
@@ -41,7 +41,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	msix_destroy(&f->msix);
-	irq_routing_free(&f->vm);
+	irq_routing_destroy(&f->vm.routing);
 	free(f);
 	log_threshold = LOG_WARN;
 	return 0;
@@ -62,9 +62,9 @@ static void wr32(struct msix *m, u64 off, u32 v)
 
 static const struct kvm_irq_routing_entry *msi_route(const struct vm *vm)
 {
-	for (u32 i = 0; vm->irq_routes && i < vm->irq_routes->nr; i++)
-		if (vm->irq_routes->entries[i].type == KVM_IRQ_ROUTING_MSI)
-			return &vm->irq_routes->entries[i];
+	for (u32 i = 0; vm->routing.table && i < vm->routing.table->nr; i++)
+		if (vm->routing.table->entries[i].type == KVM_IRQ_ROUTING_MSI)
+			return &vm->routing.table->entries[i];
 	return NULL;
 }
 

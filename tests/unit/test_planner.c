@@ -7,9 +7,10 @@
 #include <cmocka.h>
 #include <errno.h>
 
+#include "plan_helpers.h"
 #include "arch/arm64/layout.h"
 #include "arch/x86/layout.h"
-#include "vmm/planner.h"
+#include "core/planner.h"
 
 static u64 ram_total(const struct memory_plan *plan)
 {
@@ -216,13 +217,12 @@ static void arm64_smmu_msi_window_is_a_hole_in_low_ram(void **state)
 {
 	struct plan_forbidden smmu = { .start = 0x8000000, .size = 0x100000,
 				       .label = "host msi", .firmware_reserved = true };
-	const struct arm64_plan_limits limits = { .ipa_bits = 40 };
 	struct memory_plan plan;
 	const char *windows[] = { PLAN_ARM64_GICD, PLAN_ARM64_GICR, PLAN_ARM64_ITS,
 				  PLAN_ARM64_UART, PLAN_PCI_ECAM, PLAN_PCI_MMIO32 };
 
 	(void)state;
-	assert_int_equal(arm64_plan_memory(1 * GiB, 4, &limits, &smmu, 1, &plan), 0);
+	assert_int_equal(plan_on_board("arm64", 1 * GiB, 4, 40, &smmu, 1, 0, NULL, &plan), 0);
 	assert_int_equal(plan_ram_bank(&plan, 0)->start, 0);
 	assert_int_equal(plan_ram_bank(&plan, 0)->size, 0x8000000);
 	assert_int_equal(plan_ram_bank(&plan, 1)->start, 0x8100000);
@@ -252,11 +252,10 @@ static void arm64_board_bridge_windows_are_avoided(void **state)
 		{ .start = 0x50000000, .size = 0x8000000, .label = "host reserved" },
 		{ .start = 0xfe000000, .size = 0x2000000, .label = "host reserved" },
 	};
-	const struct arm64_plan_limits limits = { .ipa_bits = 40 };
 	struct memory_plan plan;
 
 	(void)state;
-	assert_int_equal(arm64_plan_memory(6 * GiB, 2, &limits, board, 4, &plan), 0);
+	assert_int_equal(plan_on_board("arm64", 6 * GiB, 2, 40, board, 4, 0, NULL, &plan), 0);
 	assert_int_equal(ram_total(&plan), 6 * GiB);
 	assert_false(ram_overlaps_any(&plan, board, 4));
 	for (unsigned int i = 0; i < plan.nregions; i++)
@@ -269,15 +268,12 @@ static void arm64_board_bridge_windows_are_avoided(void **state)
 /* A 39-bit SMMU caps arm64 RAM too, and says so. */
 static void arm64_iova_limit_is_named_when_ram_does_not_fit(void **state)
 {
-	const struct arm64_plan_limits limits = {
-		.ipa_bits = 44, .iova_limit = 1ULL << 39, .iova_limit_label = "host IOVA limit",
-	};
 	struct memory_plan plan;
 
 	(void)state;
-	assert_int_equal(arm64_plan_memory(600 * GiB, 1, &limits, NULL, 0, &plan), -ENOSPC);
+	assert_int_equal(plan_on_board("arm64", 600 * GiB, 1, 44, NULL, 0, 1ULL << 39, "host IOVA limit", &plan), -ENOSPC);
 	assert_non_null(strstr(plan.error, "host IOVA limit"));
-	assert_int_equal(arm64_plan_memory(64 * GiB, 1, &limits, NULL, 0, &plan), 0);
+	assert_int_equal(plan_on_board("arm64", 64 * GiB, 1, 44, NULL, 0, 1ULL << 39, "host IOVA limit", &plan), 0);
 	assert_true(plan_ram_end(&plan) <= 1ULL << 39);
 }
 

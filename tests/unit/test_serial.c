@@ -33,7 +33,7 @@ static void wr(struct serial_8250 *u, unsigned int reg, u8 v)
 static int setup(void **state)
 {
 	irq_level = irq_edges = 0;
-	*state = serial_8250_create(record_irq, NULL);
+	*state = serial_8250_create(record_irq, NULL, NULL);
 	return *state ? 0 : -1;
 }
 

@@ -29,7 +29,7 @@
 
 #include "devices/pci.h"
 #include "devices/virtio/blk.h"
-#include "vmm/vm.h"
+#include "core/vm.h"
 
 #define RAM_GPA 0x100000ULL
 #define RAM_SIZE (4 * MiB)
@@ -389,18 +389,16 @@ static int setup(void **state, bool readonly)
 	assert_non_null(t->ram);
 	memset(t->ram, 0, RAM_SIZE);
 	t->heap = HEAP_GPA;
+	vm_init(&t->vm);
 	t->vm.mem.banks[0] = (struct guest_bank){ RAM_GPA, RAM_SIZE, t->ram, true };
 	t->vm.mem.nbanks = 1;
-	t->vm.kvm_fd = t->vm.vm_fd = -1;
-	t->vm.mmio.name = "MMIO";
 	assert_int_equal(event_loop_init(&t->vm.loop), 0);
 	pci_bus_init(&t->bus);
 	assert_int_equal(pci_bus_set_windows(&t->bus, &t->vm.mmio, MMIO_BASE, MMIO_SIZE, 0, 0), 0);
-	t->vm.pci = &t->bus;
 	create_image(t);
 	disk = (struct disk_config){ t->path, readonly };
 	assert_int_equal(virtio_blk_create(&t->vm, &disk, SERIAL_INDEX, &t->dev), 0);
-	assert_int_equal(virtio_pci_add(&t->vm, t->dev), 0);
+	assert_int_equal(virtio_pci_add(&t->vm, &t->bus, t->dev), 0);
 	find_bar(t);
 	driver_init(t);
 	*state = t;

@@ -1,5 +1,5 @@
-#ifndef VMM_FILE_H
-#define VMM_FILE_H
+#ifndef CORE_FILE_H
+#define CORE_FILE_H
 
 #include <stddef.h>
 

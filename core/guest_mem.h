@@ -4,8 +4,8 @@
  * Every guest-driven access goes through guest_mem_ptr(), which refuses
  * ranges that are not entirely inside one bank.
  */
-#ifndef VMM_GUEST_MEM_H
-#define VMM_GUEST_MEM_H
+#ifndef CORE_GUEST_MEM_H
+#define CORE_GUEST_MEM_H
 
 #include "planner.h"
 #include "util.h"

@@ -1,5 +1,5 @@
-#ifndef VMM_SIZE_H
-#define VMM_SIZE_H
+#ifndef CORE_SIZE_H
+#define CORE_SIZE_H
 
 #include "util.h"
 

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/arch.h"
 #include "log.h"
 #include "vm.h"
 
@@ -20,12 +19,13 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
-int vcpus_create(struct vm *vm)
+int vcpus_create(struct vm *vm, unsigned int ncpus, const struct vcpu_ops *ops)
 {
-	vm->vcpus = calloc(vm->cfg->ncpus, sizeof(*vm->vcpus));
+	vm->vcpu_ops = ops;
+	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < vm->cfg->ncpus; i++) {
+	for (unsigned int i = 0; i < ncpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 		int err;
 
@@ -44,7 +44,7 @@ int vcpus_create(struct vm *vm)
 			pr_err("mmap of vCPU %u state: %s", i, strerror(errno));
 			return -errno;
 		}
-		err = arch_vcpu_init(vm, vcpu);
+		err = ops->init(ops->opaque, vcpu);
 		if (err)
 			return err;
 	}
@@ -119,7 +119,8 @@ static bool handle_exit(struct vcpu *vcpu)
 		pr_err("vCPU %u: unexpected exit reason %u", vcpu->index, run->exit_reason);
 		break;
 	}
-	arch_vcpu_dump(vcpu);
+	if (vm->vcpu_ops->dump)
+		vm->vcpu_ops->dump(vm->vcpu_ops->opaque, vcpu);
 	vm_request_stop(vm, EXIT_FAILURE_VMM);
 	return false;
 }
@@ -133,6 +134,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&unblock);
 	sigaddset(&unblock, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+	if (vm->vcpu_ops->thread_start)
+		vm->vcpu_ops->thread_start(vm->vcpu_ops->thread_opaque, vcpu);
 
 	while (!atomic_load(&vm->stopping)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {

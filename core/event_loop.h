@@ -4,8 +4,8 @@
  * back-ends. Callbacks run on the main thread, under the loop lock; code
  * on a vCPU thread may add or remove sources while holding that lock.
  */
-#ifndef VMM_EVENT_LOOP_H
-#define VMM_EVENT_LOOP_H
+#ifndef CORE_EVENT_LOOP_H
+#define CORE_EVENT_LOOP_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,15 +1,51 @@
-/* /dev/kvm and the VM file descriptor. */
+/* /dev/kvm, the VM file descriptor, memslots, and the stop request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "vm.h"
 
-int kvm_open(struct vm *vm)
+void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->loop.epoll_fd = -1;
+	vm->pio.name = "port I/O";
+	vm->mmio.name = "MMIO";
+	atomic_init(&vm->exit_status, -1);
+	atomic_init(&vm->stopping, false);
+	irq_routing_init(&vm->routing);
+}
+
+void vm_request_stop(struct vm *vm, int status)
+{
+	int expected = -1;
+	u64 one = 1;
+
+	/* The first reason to stop is the one reported. */
+	atomic_compare_exchange_strong(&vm->exit_status, &expected, status);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		pr_warn("cannot signal the main loop: %s", strerror(errno));
+}
+
+static void on_stop_request(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	u64 count;
+
+	(void)events;
+	if (read(vm->stop_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		pr_warn("stop eventfd: %s", strerror(errno));
+	event_loop_stop(&vm->loop);
+}
+
+static int kvm_open(struct vm *vm)
 {
 	int version;
 
@@ -46,11 +82,22 @@ int kvm_check_extension(struct vm *vm, int cap)
 	return ret < 0 ? 0 : ret;
 }
 
-int kvm_create_vm(struct vm *vm)
+int vm_create(struct vm *vm, unsigned long type, unsigned int ncpus)
 {
-	int max_vcpus;
+	int max_vcpus, err;
 
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	err = event_loop_init(&vm->loop);
+	if (err)
+		return err;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -errno;
+	err = event_loop_add(&vm->loop, vm->stop_fd, EPOLLIN, on_stop_request, vm);
+	if (!err)
+		err = kvm_open(vm);
+	if (err)
+		return err;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, type);
 	if (vm->vm_fd < 0) {
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		return -errno;
@@ -60,12 +107,26 @@ int kvm_create_vm(struct vm *vm)
 		max_vcpus = kvm_check_extension(vm, KVM_CAP_NR_VCPUS);
 	if (!max_vcpus)
 		max_vcpus = 4; /* documented default when neither capability exists */
-	if (vm->cfg->ncpus > (unsigned int)max_vcpus) {
+	if (ncpus > (unsigned int)max_vcpus) {
 		pr_err("%u vCPUs requested but this host's KVM allows at most %d; use -c %d or fewer",
-		       vm->cfg->ncpus, max_vcpus, max_vcpus);
+		       ncpus, max_vcpus, max_vcpus);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	irq_routing_destroy(&vm->routing);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	if (vm->loop.epoll_fd >= 0)
+		event_loop_destroy(&vm->loop);
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
 }
 
 int kvm_map_memory(struct vm *vm)
@@ -123,6 +184,24 @@ int kvm_irq_line(struct vm *vm, unsigned int gsi, int level)
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
 		pr_warn("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int kvm_ioeventfd(struct vm *vm, u64 addr, u32 len, int fd, bool pio, bool assign)
+{
+	struct kvm_ioeventfd ioev = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioev) < 0) {
+		pr_warn("KVM_IOEVENTFD %s 0x%llx: %s", assign ? "assign" : "deassign",
+			(unsigned long long)addr, strerror(errno));
 		return -errno;
 	}
 	return 0;

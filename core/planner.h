@@ -21,8 +21,8 @@
  * The planner has no I/O and no KVM: `vmm plan` and the unit tests call it
  * exactly as `vmm run` does.
  */
-#ifndef VMM_PLANNER_H
-#define VMM_PLANNER_H
+#ifndef CORE_PLANNER_H
+#define CORE_PLANNER_H
 
 #include "util.h"
 

@@ -1,6 +1,6 @@
 /* Logging: one line per message, prefixed so a user knows who speaks. */
-#ifndef VMM_LOG_H
-#define VMM_LOG_H
+#ifndef CORE_LOG_H
+#define CORE_LOG_H
 
 #include <stdbool.h>
 

@@ -1,6 +1,6 @@
 /* Small helpers shared by every layer. */
-#ifndef VMM_UTIL_H
-#define VMM_UTIL_H
+#ifndef CORE_UTIL_H
+#define CORE_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * search over a sorted array, with no allocation and no lock (the table
  * is frozen before the first vCPU runs).
  */
-#ifndef VMM_IO_BUS_H
-#define VMM_IO_BUS_H
+#ifndef CORE_IO_BUS_H
+#define CORE_IO_BUS_H
 
 #include "util.h"
 

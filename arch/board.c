@@ -1,0 +1,100 @@
+/* What every board shares: the plan's limits, the PCI host bridge, the UART, the command line. */
+#include "board.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "devices/serial_8250.h"
+
+extern const struct board_layout x86_layout, arm64_layout;
+
+static const struct board_layout *const layouts[] = { &x86_layout, &arm64_layout };
+
+const struct board_layout *board_layout_find(const char *name)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(layouts); i++)
+		if (!strcmp(layouts[i]->name, name))
+			return layouts[i];
+	return NULL;
+}
+
+const char *board_layout_names(void)
+{
+	return "x86_64, arm64";
+}
+
+int board_plan(const struct board_layout *layout, const struct plan_request *req,
+	       struct memory_plan *plan)
+{
+	unsigned int bits = req->addr_bits ? req->addr_bits : layout->default_addr_bits();
+	const struct host_holes *host = req->host;
+	u64 limit = 1ULL << bits;
+	char label[PLAN_LABEL_LEN];
+
+	/* The lower of the two limits wins, and the plan names it. */
+	if (host && host->iova_limit && host->iova_limit < limit) {
+		limit = host->iova_limit;
+		snprintf(label, sizeof(label), "%s", host->iova_limit_source);
+	} else {
+		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
+	}
+	return layout->plan(req, limit, label, plan);
+}
+
+int board_init(struct board *b, const struct board_ops *ops, struct vm *vm,
+	       const struct memory_plan *plan, unsigned int ncpus, struct console *console)
+{
+	const struct plan_region *ecam = plan_find(plan, PLAN_PCI_ECAM);
+	const struct plan_region *m32 = plan_find(plan, PLAN_PCI_MMIO32);
+	const struct plan_region *m64 = plan_find(plan, PLAN_PCI_MMIO64);
+	int err;
+
+	b->ops = ops;
+	b->vm = vm;
+	b->plan = plan;
+	b->ncpus = ncpus;
+	b->console = console;
+	pci_bus_init(&b->pci);
+	err = ops->init(b);
+	if (!err && ecam)
+		err = io_bus_register(&vm->mmio, ecam->start, ecam->size, pci_ecam_io, &b->pci,
+				      "PCI ECAM");
+	if (!err)
+		err = pci_bus_set_windows(&b->pci, &vm->mmio, m32 ? m32->start : 0,
+					  m32 ? m32->size : 0, m64 ? m64->start : 0,
+					  m64 ? m64->size : 0);
+	return err;
+}
+
+void board_destroy(struct board *b)
+{
+	if (!b->ops)
+		return;
+	b->ops->destroy(b);
+	serial_8250_destroy(b->uart);
+	b->uart = NULL;
+	b->ops = NULL;
+}
+
+int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
+		   void *irq_opaque)
+{
+	b->uart = serial_8250_create(set_irq, irq_opaque, b->console);
+	if (!b->uart)
+		return -ENOMEM;
+	return io_bus_register(bus, base, 8, serial_8250_io, b->uart, "UART");
+}
+
+int board_cmdline(const struct boot_config *boot, char *buf, size_t len)
+{
+	const char *params = boot->params ? boot->params : "";
+	bool named = strstr(params, "console=") != NULL;
+	int n;
+
+	/* A console the user can see unless they chose one. */
+	n = snprintf(buf, len, "%s%s%s", named ? "" : boot->console_param,
+		     named || !*params ? "" : " ", params);
+	return n < 0 || (size_t)n >= len ? -E2BIG : n;
+}

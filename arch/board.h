@@ -1,0 +1,106 @@
+/*
+ * One board interface per architecture. A board is the platform the
+ * guest sees: its map policy (portable, so `vmm plan --arch` works on any
+ * host), its interrupt controller and platform devices, how a kernel is
+ * loaded, and how vCPUs start. arch/x86 and arch/arm64 each export one
+ * const struct board_ops; what both share (the PCI host bridge and its
+ * windows, the UART and console wiring, the command line, the INTx
+ * swizzle, turning host holes into the planner's limits) is in board.c.
+ */
+#ifndef ARCH_BOARD_H
+#define ARCH_BOARD_H
+
+#include "core/host_holes.h"
+#include "core/planner.h"
+#include "core/vm.h"
+#include "devices/pci.h"
+
+struct console;
+struct serial_8250;
+
+/* Window names every board's plan has, for plan_find(). */
+#define PLAN_PCI_ECAM "pci-ecam"
+#define PLAN_PCI_MMIO32 "pci-mmio32"
+#define PLAN_PCI_MMIO64 "pci-mmio64"
+
+/* What a plan is made from. */
+struct plan_request {
+	u64 ram_size;
+	unsigned int ncpus;
+	const struct host_holes *host; /* NULL: none */
+	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
+};
+
+/* The map policy: plain data and arithmetic, built into every binary. */
+struct board_layout {
+	const char *name;              /* "x86_64", "arm64" */
+	/* The guest physical address width when the request does not give one. */
+	unsigned int (*default_addr_bits)(void);
+	/* Fills policy (windows) for the request; plan_build() does the rest. */
+	int (*plan)(const struct plan_request *req, u64 addr_limit, const char *limit_label,
+		    struct memory_plan *plan);
+};
+
+/* What the guest boots. */
+struct boot_config {
+	const char *kernel;
+	const char *initrd;
+	const char *params;
+	const char *console_param;     /* "console=ttyS0", unless params name one */
+};
+
+struct board;
+
+struct board_ops {
+	const struct board_layout *layout;
+	/* KVM_CREATE_VM's machine type for this plan. */
+	unsigned long (*vm_type)(const struct memory_plan *plan);
+	/* Interrupt controller, its routes, the UART and the board's own devices. */
+	int (*init)(struct board *b);
+	/* After every vCPU exists (arm64 initialises its vGIC here). */
+	int (*vcpus_created)(struct board *b);
+	/* Kernel, initrd, command line and firmware tables into guest memory. */
+	int (*load)(struct board *b, const struct boot_config *boot);
+	int (*vcpu_init)(struct board *b, struct vcpu *vcpu);
+	void (*vcpu_dump)(struct board *b, struct vcpu *vcpu);
+	void (*destroy)(struct board *b);
+};
+
+struct board {
+	const struct board_ops *ops;
+	struct vm *vm;
+	const struct memory_plan *plan;
+	unsigned int ncpus;
+	struct console *console;
+	struct pci_bus pci;            /* bus 0 behind the host bridge */
+	struct serial_8250 *uart;      /* the board's 16550A */
+	struct vcpu_ops vcpu_ops;      /* what core/vcpu.c calls, bound to this board */
+	void *priv;                    /* the architecture's own state */
+};
+
+/* The board this binary runs guests on, and any board's layout by name. */
+extern const struct board_ops board_native;
+const struct board_layout *board_layout_find(const char *name);
+/* "x86_64, arm64": for messages. */
+const char *board_layout_names(void);
+
+/*
+ * The guest map for req on layout: the address limit is the lower of the
+ * address width and the host IOMMU's IOVA limit, labelled with its source.
+ */
+int board_plan(const struct board_layout *layout, const struct plan_request *req,
+	       struct memory_plan *plan);
+
+/* Runs ops->init, then puts the PCI host bridge (ECAM, windows) on the buses. */
+int board_init(struct board *b, const struct board_ops *ops, struct vm *vm,
+	       const struct memory_plan *plan, unsigned int ncpus, struct console *console);
+void board_destroy(struct board *b);
+
+/* The UART at base on bus, raising its interrupt through set_irq. */
+int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
+		   void *irq_opaque);
+
+/* The kernel command line: the console parameter unless the user named one. */
+int board_cmdline(const struct boot_config *boot, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * The life of a machine, as a table of named phases, each with its undo.
+ * Bring-up runs them in order; at exit, or when one fails, the phases
+ * that ran are undone in reverse, so whatever a phase creates is
+ * destroyed by that same phase.
+ */
+#include "machine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/size.h"
+#include "device_set.h"
+#include "devices/serial_8250.h"
+#include "vfio/host_collect.h"
+#include "vfio/vfio.h"
+
+int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
+		 struct memory_plan *plan)
+{
+	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
+	const struct plan_request req = {
+		.ram_size = cfg->ram_size, .ncpus = cfg->ncpus, .host = host,
+	};
+
+	if (!layout) {
+		snprintf(plan->error, sizeof(plan->error), "no board '%s'; this build knows %s", arch ? arch : "",
+			 board_layout_names());
+		return -EINVAL;
+	}
+	return board_plan(layout, &req, plan);
+}
+
+/* The host's holes come first: sysfs and --reserved files, then the IOMMU backend. */
+static int collect_host_holes(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+
+	return vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
+				       "/sys", &m->host);
+}
+
+static int open_passthrough(struct machine *m)
+{
+	return vfio_open(m->cfg->vfio, m->cfg->nvfio, &m->host, &m->vfio);
+}
+
+static void close_passthrough(struct machine *m)
+{
+	vfio_close(m->vfio);
+	m->vfio = NULL;
+}
+
+static int plan_memory(struct machine *m)
+{
+	int err = machine_plan(m->cfg, NULL, &m->host, &m->plan);
+
+	if (err)
+		pr_err("%s", m->plan.error);
+	return err;
+}
+
+/* Refuses RAM beyond what the host has: MAP_NORESERVE would defer the failure to an OOM kill. */
+static int check_host_memory(struct machine *m)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+	u64 ram_size = m->cfg->ram_size;
+	char want[32], have[32];
+
+	if (pages <= 0 || page_size <= 0)
+		return 0;
+	if (ram_size > (u64)pages * (u64)page_size) {
+		pr_err("-m %s is more than this host's memory (%s); use a smaller -m",
+		       format_size(ram_size, want, sizeof(want)),
+		       format_size((u64)pages * (u64)page_size, have, sizeof(have)));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int alloc_memory(struct machine *m)
+{
+	return guest_mem_alloc(&m->vm.mem, &m->plan);
+}
+
+static void free_memory(struct machine *m)
+{
+	guest_mem_free(&m->vm.mem);
+}
+
+static int create_vm(struct machine *m)
+{
+	int err = vm_create(&m->vm, board_native.vm_type(&m->plan), m->cfg->ncpus);
+
+	return err ? err : kvm_map_memory(&m->vm);
+}
+
+static void destroy_vm(struct machine *m)
+{
+	vm_destroy(&m->vm);
+}
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	struct signalfd_siginfo info;
+
+	(void)events;
+	if (read(m->signal_fd, &info, sizeof(info)) != sizeof(info))
+		return;
+	pr_info("stopping the guest on signal %u", info.ssi_signo);
+	vm_request_stop(&m->vm, 128 + (int)info.ssi_signo);
+}
+
+static void on_timeout(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+
+	(void)events;
+	pr_info("--timeout of %u s reached: stopping the guest", m->cfg->timeout_sec);
+	vm_request_stop(&m->vm, EXIT_TIMEOUT);
+}
+
+static int open_stop_sources(struct machine *m)
+{
+	sigset_t stop_signals;
+	int err;
+
+	/* Blocked in every thread (vCPU threads inherit the mask); read via signalfd. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	m->signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->signal_fd < 0)
+		return -errno;
+	err = event_loop_add(&m->vm.loop, m->signal_fd, EPOLLIN, on_signal, m);
+	if (err || !m->cfg->timeout_sec)
+		return err;
+
+	struct itimerspec when = { .it_value.tv_sec = m->cfg->timeout_sec };
+
+	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->timer_fd < 0 || timerfd_settime(m->timer_fd, 0, &when, NULL) < 0)
+		return -errno;
+	return event_loop_add(&m->vm.loop, m->timer_fd, EPOLLIN, on_timeout, m);
+}
+
+static void close_stop_sources(struct machine *m)
+{
+	if (m->timer_fd >= 0)
+		close(m->timer_fd);
+	if (m->signal_fd >= 0)
+		close(m->signal_fd);
+	m->timer_fd = m->signal_fd = -1;
+}
+
+static int vcpu_init(void *opaque, struct vcpu *vcpu)
+{
+	struct board *b = opaque;
+
+	return b->ops->vcpu_init(b, vcpu);
+}
+
+static void vcpu_dump(void *opaque, struct vcpu *vcpu)
+{
+	struct board *b = opaque;
+
+	b->ops->vcpu_dump(b, vcpu);
+}
+
+static int init_board(struct machine *m)
+{
+	struct board *b = &m->board;
+	int err;
+
+	err = board_init(b, &board_native, &m->vm, &m->plan, m->cfg->ncpus, &m->console);
+	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b };
+	if (!err && m->cfg->console == CONSOLE_SERIAL)
+		err = console_attach_input(&m->console, serial_8250_receive, b->uart);
+	return err;
+}
+
+static void destroy_board(struct machine *m)
+{
+	board_destroy(&m->board);
+}
+
+static int add_devices(struct machine *m)
+{
+	return device_set_create(&m->vm, &m->board.pci, &m->console, m->cfg, &m->devices);
+}
+
+static void remove_devices(struct machine *m)
+{
+	device_set_destroy(m->devices);
+	m->devices = NULL;
+}
+
+/* Guest RAM mapped for DMA, the KVM-VFIO device, the devices on the bus. */
+static int attach_passthrough(struct machine *m)
+{
+	return vfio_attach(m->vfio, &m->vm, &m->board.pci);
+}
+
+static void detach_passthrough(struct machine *m)
+{
+	vfio_detach(m->vfio);
+}
+
+static int load_guest(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	const struct boot_config boot = {
+		.kernel = cfg->kernel,
+		.initrd = cfg->initrd,
+		.params = cfg->params,
+		.console_param = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0",
+	};
+
+	return m->board.ops->load(&m->board, &boot);
+}
+
+static int create_vcpus(struct machine *m)
+{
+	return vcpus_create(&m->vm, m->cfg->ncpus, &m->board.vcpu_ops);
+}
+
+static void destroy_vcpus(struct machine *m)
+{
+	vcpus_destroy(&m->vm);
+}
+
+/* The interrupt controller is complete once every vCPU exists (arm64 vGIC). */
+static int finish_board(struct machine *m)
+{
+	return m->board.ops->vcpus_created(&m->board);
+}
+
+/* INTx is armed only now: an arm64 vGIC refuses irqfds before its init. */
+static int start_passthrough(struct machine *m)
+{
+	vfio_start(m->vfio);
+	return 0;
+}
+
+static int start_console(struct machine *m)
+{
+	return console_start(&m->console, &m->vm.loop);
+}
+
+static void restore_console(struct machine *m)
+{
+	console_restore(&m->console);
+}
+
+static int start_vcpus(struct machine *m)
+{
+	return vcpus_start(&m->vm);
+}
+
+static void stop_vcpus(struct machine *m)
+{
+	vcpus_kick_and_join(&m->vm);
+}
+
+struct phase {
+	const char *name;
+	int (*run)(struct machine *m);
+	void (*undo)(struct machine *m); /* NULL: nothing to undo */
+};
+
+static const struct phase phases[] = {
+	{ "host holes", collect_host_holes, NULL },
+	{ "passthrough devices", open_passthrough, close_passthrough },
+	{ "memory plan", plan_memory, NULL },
+	{ "host memory check", check_host_memory, NULL },
+	{ "guest memory", alloc_memory, free_memory },
+	{ "KVM VM", create_vm, destroy_vm },
+	{ "stop signals and timeout", open_stop_sources, close_stop_sources },
+	{ "board", init_board, destroy_board },
+	{ "virtio devices", add_devices, remove_devices },
+	{ "passthrough attach", attach_passthrough, detach_passthrough },
+	{ "guest image", load_guest, NULL },
+	{ "vCPUs", create_vcpus, destroy_vcpus },
+	{ "interrupt controller", finish_board, NULL },
+	{ "passthrough INTx", start_passthrough, NULL },
+	{ "console", start_console, restore_console },
+	{ "vCPU threads", start_vcpus, stop_vcpus },
+};
+
+static void quit_from_console(void *opaque)
+{
+	vm_request_stop(opaque, EXIT_POWEROFF);
+}
+
+int machine_run(const struct vm_config *cfg)
+{
+	struct machine m = { .cfg = cfg, .signal_fd = -1, .timer_fd = -1 };
+	unsigned int ran = 0;
+	int err = 0, status;
+
+	vm_init(&m.vm);
+	console_init(&m.console, quit_from_console, &m.vm);
+	for (; ran < ARRAY_SIZE(phases) && !err; ran++) {
+		err = phases[ran].run(&m);
+		if (err)
+			pr_debug("bring-up failed in phase '%s': %s", phases[ran].name,
+				 strerror(err < 0 ? -err : err));
+	}
+	if (!err)
+		err = event_loop_run(&m.vm.loop);
+
+	/*
+	 * The phases that ran, undone in reverse: vCPUs stop first, then
+	 * devices go before the bus, the board and the VM they hang on.
+	 */
+	while (ran-- > 0)
+		if (phases[ran].undo)
+			phases[ran].undo(&m);
+	status = atomic_load(&m.vm.exit_status);
+	return err || status < 0 ? EXIT_FAILURE_VMM : status;
+}

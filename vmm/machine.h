@@ -1,0 +1,38 @@
+/*
+ * The composition: the one place that knows every layer. A machine is a
+ * configuration turned into a running guest: the host holes, the plan,
+ * the KVM VM, the board, the device set and the passed-through devices.
+ */
+#ifndef VMM_MACHINE_H
+#define VMM_MACHINE_H
+
+#include "arch/board.h"
+#include "config.h"
+#include "core/console.h"
+#include "core/host_holes.h"
+#include "core/vm.h"
+
+struct device_set;
+struct vfio_state;
+
+struct machine {
+	const struct vm_config *cfg;
+	struct host_holes host;       /* what the host IOMMU forbids, found first */
+	struct memory_plan plan;
+	struct vm vm;
+	struct board board;
+	struct console console;
+	struct device_set *devices;   /* emulated virtio devices */
+	struct vfio_state *vfio;      /* passed-through devices, if any */
+	int signal_fd;                /* SIGTERM, SIGINT, SIGHUP */
+	int timer_fd;                 /* --timeout */
+};
+
+/* The guest map for cfg on the board called arch (NULL: this binary's). */
+int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
+		 struct memory_plan *plan);
+
+/* Builds, runs and tears down the VM; returns the process exit status. */
+int machine_run(const struct vm_config *cfg);
+
+#endif
