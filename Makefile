@@ -43,7 +43,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test unit-test cli-test integration-test integration-test-arm64 demo bench clean
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-arm64 demo bench clean
 
 all: $(DEFAULT_TARGET)
 
@@ -85,6 +85,12 @@ unit-test: deps
 	$(MAKE) $(UNIT_TESTS)
 	bash tests/unit/run.sh $(UNIT_TESTS)
 
+# The tree itself: no machine's absolute path in a tracked file, and
+# includes that follow the layers without cycles.
+tree-test:
+	-bash tests/tree/no-absolute-paths.sh
+	python3 tests/tree/layers.py
+
 cli-test: deps all
 	bash tests/cli/bad-input.sh
 
@@ -101,11 +107,12 @@ integration-test-arm64: deps arm64
 test: deps
 	rm -rf $(TEST_RESULTS_DIR)
 	$(MAKE) all static
+	-$(MAKE) tree-test
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -29,14 +29,14 @@ int irq_route_fd(struct irq_route *route)
 int irq_route_set_msi(struct irq_route *route, u64 address, u32 data, u32 devid)
 {
 	if (route->gsi < 0) {
-		int gsi = irq_routing_alloc_gsi(route->vm);
+		int gsi = irq_routing_alloc_gsi(&route->vm->routing);
 
 		if (gsi < 0)
 			return gsi;
 		route->gsi = gsi;
 		route->msi = true;
 	}
-	return irq_routing_set_msi(route->vm, (u32)route->gsi, address, data, devid);
+	return irq_routing_set_msi(&route->vm->routing, (u32)route->gsi, address, data, devid);
 }
 
 int irq_route_set_line(struct irq_route *route, u32 gsi)
@@ -105,7 +105,7 @@ void irq_route_release(struct irq_route *route)
 {
 	irq_route_detach(route);
 	if (route->msi && route->gsi >= 0)
-		irq_routing_free_gsi(route->vm, (u32)route->gsi);
+		irq_routing_free_gsi(&route->vm->routing, (u32)route->gsi);
 	if (route->fd >= 0)
 		close(route->fd);
 	if (route->resample_fd >= 0)

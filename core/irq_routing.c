@@ -7,13 +7,13 @@
 #include <sys/ioctl.h>
 
 #include "log.h"
-#include "vm.h"
 
 #define MAX_ROUTES IRQ_ROUTING_MAX_GSI
 
 void irq_routing_init(struct irq_routing *routing)
 {
 	memset(routing, 0, sizeof(*routing));
+	routing->vm_fd = -1;
 	pthread_mutex_init(&routing->lock, NULL);
 }
 
@@ -42,14 +42,14 @@ static struct kvm_irq_routing_entry *new_entry(struct kvm_irq_routing *table)
 	return e;
 }
 
-int irq_routing_add_irqchip(struct vm *vm, u32 gsi, u32 irqchip, u32 pin)
+int irq_routing_add_irqchip(struct irq_routing *routing, u32 gsi, u32 irqchip, u32 pin)
 {
 	struct kvm_irq_routing_entry *e;
 	struct kvm_irq_routing *table;
 	int err = 0;
 
-	pthread_mutex_lock(&vm->routing.lock);
-	table = table_of(&vm->routing);
+	pthread_mutex_lock(&routing->lock);
+	table = table_of(routing);
 	if (!table || !(e = new_entry(table))) {
 		err = -ENOSPC;
 	} else {
@@ -58,57 +58,57 @@ int irq_routing_add_irqchip(struct vm *vm, u32 gsi, u32 irqchip, u32 pin)
 		e->u.irqchip.irqchip = irqchip;
 		e->u.irqchip.pin = pin;
 	}
-	pthread_mutex_unlock(&vm->routing.lock);
+	pthread_mutex_unlock(&routing->lock);
 	return err;
 }
 
-static int commit_locked(struct vm *vm)
+static int commit_locked(struct irq_routing *routing)
 {
-	struct kvm_irq_routing *table = vm->routing.table;
+	struct kvm_irq_routing *table = routing->table;
 
-	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
+	if (ioctl(routing->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
 		pr_err("KVM_SET_GSI_ROUTING (%u routes): %s", table->nr, strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-int irq_routing_commit(struct vm *vm)
+int irq_routing_commit(struct irq_routing *routing)
 {
 	int err;
 
-	pthread_mutex_lock(&vm->routing.lock);
-	err = table_of(&vm->routing) ? commit_locked(vm) : -ENOMEM;
-	pthread_mutex_unlock(&vm->routing.lock);
+	pthread_mutex_lock(&routing->lock);
+	err = table_of(routing) ? commit_locked(routing) : -ENOMEM;
+	pthread_mutex_unlock(&routing->lock);
 	return err;
 }
 
-int irq_routing_alloc_gsi(struct vm *vm)
+int irq_routing_alloc_gsi(struct irq_routing *routing)
 {
 	int gsi = -ENOSPC;
 
-	pthread_mutex_lock(&vm->routing.lock);
+	pthread_mutex_lock(&routing->lock);
 	for (u32 g = IRQ_ROUTING_FIRST_MSI_GSI; g < MAX_ROUTES; g++) {
-		if (!(vm->routing.gsi_used[g / 64] & (1ULL << (g % 64)))) {
-			vm->routing.gsi_used[g / 64] |= 1ULL << (g % 64);
+		if (!(routing->gsi_used[g / 64] & (1ULL << (g % 64)))) {
+			routing->gsi_used[g / 64] |= 1ULL << (g % 64);
 			gsi = (int)g;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&vm->routing.lock);
+	pthread_mutex_unlock(&routing->lock);
 	return gsi;
 }
 
 /* Drops the GSI's MSI route (if any) and makes the number free again. */
-void irq_routing_free_gsi(struct vm *vm, u32 gsi)
+void irq_routing_free_gsi(struct irq_routing *routing, u32 gsi)
 {
 	struct kvm_irq_routing *table;
 	bool removed = false;
 
 	if (gsi >= MAX_ROUTES)
 		return;
-	pthread_mutex_lock(&vm->routing.lock);
-	table = vm->routing.table;
+	pthread_mutex_lock(&routing->lock);
+	table = routing->table;
 	for (u32 i = 0; table && i < table->nr; i++) {
 		if (table->entries[i].gsi == gsi && table->entries[i].type == KVM_IRQ_ROUTING_MSI) {
 			table->entries[i] = table->entries[--table->nr];
@@ -116,43 +116,43 @@ void irq_routing_free_gsi(struct vm *vm, u32 gsi)
 			break;
 		}
 	}
-	vm->routing.gsi_used[gsi / 64] &= ~(1ULL << (gsi % 64));
-	if (removed && vm->vm_fd >= 0)
-		commit_locked(vm);
-	pthread_mutex_unlock(&vm->routing.lock);
+	routing->gsi_used[gsi / 64] &= ~(1ULL << (gsi % 64));
+	if (removed && routing->vm_fd >= 0)
+		commit_locked(routing);
+	pthread_mutex_unlock(&routing->lock);
 }
 
-int irq_routing_set_msi(struct vm *vm, u32 gsi, u64 address, u32 data, u32 devid)
+int irq_routing_set_msi(struct irq_routing *routing, u32 gsi, u64 address, u32 data, u32 devid)
 {
 	struct kvm_irq_routing_entry *e = NULL;
 	struct kvm_irq_routing *table;
 	int err;
 
-	pthread_mutex_lock(&vm->routing.lock);
-	table = table_of(&vm->routing);
+	pthread_mutex_lock(&routing->lock);
+	table = table_of(routing);
 	for (u32 i = 0; table && i < table->nr; i++)
 		if (table->entries[i].gsi == gsi && table->entries[i].type == KVM_IRQ_ROUTING_MSI)
 			e = &table->entries[i];
 	if (e && e->u.msi.address_lo == (u32)address &&
 	    e->u.msi.address_hi == (u32)(address >> 32) && e->u.msi.data == data &&
-	    e->u.msi.devid == (vm->msi_devid ? devid : 0)) {
+	    e->u.msi.devid == (routing->msi_devid ? devid : 0)) {
 		/* Unchanged: no need to hand KVM the whole table again. */
-		pthread_mutex_unlock(&vm->routing.lock);
+		pthread_mutex_unlock(&routing->lock);
 		return 0;
 	}
 	if (table && !e && (e = new_entry(table)))
 		e->gsi = gsi;
 	if (!e) {
-		pthread_mutex_unlock(&vm->routing.lock);
+		pthread_mutex_unlock(&routing->lock);
 		return -ENOSPC;
 	}
 	e->type = KVM_IRQ_ROUTING_MSI;
-	e->flags = vm->msi_devid ? KVM_MSI_VALID_DEVID : 0;
+	e->flags = routing->msi_devid ? KVM_MSI_VALID_DEVID : 0;
 	e->u.msi.address_lo = (u32)address;
 	e->u.msi.address_hi = (u32)(address >> 32);
 	e->u.msi.data = data;
-	e->u.msi.devid = vm->msi_devid ? devid : 0;
-	err = commit_locked(vm);
-	pthread_mutex_unlock(&vm->routing.lock);
+	e->u.msi.devid = routing->msi_devid ? devid : 0;
+	err = commit_locked(routing);
+	pthread_mutex_unlock(&routing->lock);
 	return err;
 }

@@ -12,7 +12,6 @@
 
 #include "util.h"
 
-struct vm;
 struct kvm_irq_routing;
 
 /* The first GSI handed out for MSI routes (above the IOAPIC pins). */
@@ -23,23 +22,25 @@ struct irq_routing {
 	pthread_mutex_t lock;
 	struct kvm_irq_routing *table;
 	u64 gsi_used[IRQ_ROUTING_MAX_GSI / 64]; /* MSI GSIs handed out */
+	int vm_fd;                              /* where the table is committed */
+	bool msi_devid;                         /* MSI routes carry a DeviceID (arm64 ITS) */
 };
 
 void irq_routing_init(struct irq_routing *routing);
 void irq_routing_destroy(struct irq_routing *routing);
 
 /* Board set-up: gsi drives an interrupt-controller pin; commit when done. */
-int irq_routing_add_irqchip(struct vm *vm, u32 gsi, u32 irqchip, u32 pin);
-int irq_routing_commit(struct vm *vm);
+int irq_routing_add_irqchip(struct irq_routing *routing, u32 gsi, u32 irqchip, u32 pin);
+int irq_routing_commit(struct irq_routing *routing);
 
 /* For irq_route.c: a free MSI GSI, or -ENOSPC; and its release. */
-int irq_routing_alloc_gsi(struct vm *vm);
-void irq_routing_free_gsi(struct vm *vm, u32 gsi);
+int irq_routing_alloc_gsi(struct irq_routing *routing);
+void irq_routing_free_gsi(struct irq_routing *routing, u32 gsi);
 
 /*
  * Points gsi at an MSI message and commits. devid, when the VM's MSIs
  * carry one (arm64 ITS), is the requester ID (KVM_MSI_VALID_DEVID).
  */
-int irq_routing_set_msi(struct vm *vm, u32 gsi, u64 address, u32 data, u32 devid);
+int irq_routing_set_msi(struct irq_routing *routing, u32 gsi, u64 address, u32 data, u32 devid);
 
 #endif

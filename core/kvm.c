@@ -98,6 +98,7 @@ int vm_create(struct vm *vm, unsigned long type, unsigned int ncpus)
 	if (err)
 		return err;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, type);
+	vm->routing.vm_fd = vm->vm_fd;
 	if (vm->vm_fd < 0) {
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		return -errno;

@@ -47,7 +47,6 @@ struct vm {
 	struct io_bus mmio;
 	struct irq_routing routing;
 	int next_memslot;
-	bool msi_devid;              /* MSI routes carry a DeviceID (arm64 ITS) */
 	struct event_loop loop;
 	struct vcpu *vcpus;
 	unsigned int nvcpus;         /* created so far */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/x86/layout.h" /* the shared PCI window names */
+#include "arch/board.h"
 #include "layout.h"
 
 /* Phandles of the nodes others point at. */

@@ -65,8 +65,8 @@ int arm64_gic_create(struct vm *vm, const struct memory_plan *plan, struct arm64
 		return err;
 	}
 	/* KVM_CAP_MSI_DEVID reads 1 on the VM only once an ITS exists. */
-	vm->msi_devid = kvm_check_extension(vm, KVM_CAP_MSI_DEVID) > 0;
-	if (!vm->msi_devid)
+	vm->routing.msi_devid = kvm_check_extension(vm, KVM_CAP_MSI_DEVID) > 0;
+	if (!vm->routing.msi_devid)
 		pr_warn("KVM does not take DeviceIDs in MSI routes: MSIs through the ITS will fail");
 	return 0;
 }

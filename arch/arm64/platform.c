@@ -27,8 +27,8 @@ static int setup_spi_routing(struct vm *vm)
 	int err = 0;
 
 	for (u32 spi = 0; spi < IRQ_ROUTING_FIRST_MSI_GSI && !err; spi++)
-		err = irq_routing_add_irqchip(vm, spi, 0, spi);
-	return err ? err : irq_routing_commit(vm);
+		err = irq_routing_add_irqchip(&vm->routing, spi, 0, spi);
+	return err ? err : irq_routing_commit(&vm->routing);
 }
 
 static int arm64_init(struct board *b)

@@ -39,12 +39,12 @@ static int setup_legacy_routing(struct vm *vm)
 
 	for (u32 gsi = 0; gsi < 24 && !err; gsi++) {
 		if (gsi < 16 && gsi != 2)
-			err = irq_routing_add_irqchip(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+			err = irq_routing_add_irqchip(&vm->routing, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
 								     KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
 		if (!err && gsi != 2)
-			err = irq_routing_add_irqchip(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
+			err = irq_routing_add_irqchip(&vm->routing, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
 	}
-	return err ? err : irq_routing_commit(vm);
+	return err ? err : irq_routing_commit(&vm->routing);
 }
 
 static int x86_init(struct board *b)

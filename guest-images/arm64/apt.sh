@@ -39,7 +39,7 @@ arm64_apt_init() {
 		-o Dir::Cache="$arm64_state/cache"
 	)
 	# As root apt downloads as user _apt, which cannot write under
-	# /root/.cache: it would fall back to root with a warning anyway.
+	# root's cache: it would fall back to root with a warning anyway.
 	[ "$(id -u)" != 0 ] || arm64_opts+=(-o APT::Sandbox::User=root)
 }
 

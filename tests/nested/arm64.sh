@@ -2,7 +2,8 @@
 # Integration tests of the arm64 VMM inside the arm64 L1 (real KVM with
 # vGICv3 + ITS, an e1000e behind SMMUv3). Runs under L1's busybox sh, so
 # it is POSIX sh, not bash. Prints "integration-arm64: N passed, N failed".
-vmm=${VMM_ARM64:-/work/main/build/arm64/vmm-static}
+# The binary of this checkout (L1 sees the outer folders at their paths).
+vmm=${VMM_ARM64:-$(cd "$(dirname "$0")/../.." && pwd)/build/arm64/vmm-static}
 nic=${VFIO_NIC:-0000:00:01.0}
 out=$(mktemp -d)
 passed=0
@@ -10,6 +11,14 @@ failed=0
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi; }
+
+# Which program is under test: a stale binary from another folder once passed.
+sum=$(sha256sum "$vmm" 2>/dev/null | cut -d' ' -f1)
+echo "arm64 VMM under test: $vmm, $("$vmm" --version 2>/dev/null), sha256 ${sum:-?}"
+if [ -n "${VMM_ARM64_SHA256:-}" ]; then
+	expect_sum() { [ "$sum" = "$VMM_ARM64_SHA256" ]; }
+	check "the suite runs the binary built in this checkout" expect_sum
+fi
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
 has() { grep -q -- "$2" "$out/$1.log"; }
 value() { sed -n "s/^$2=//p" "$out/$1.log" | tr -d '\r' | head -n1; }

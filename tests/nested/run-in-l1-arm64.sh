@@ -115,7 +115,7 @@ log="$logdir/l1-arm64-$(date +%Y%m%d-%H%M%S)-$$.log"
 : > "$log"
 
 # --- QEMU ------------------------------------------------------------------
-# Recipe: /work/shared/nested-test-recipe.md ("arm64 L1"). virtualization=on
+# Recipe: the shared nested-test recipe ("arm64 L1"). virtualization=on
 # gives L1 EL2 (KVM runs in VHE mode); gic-version=3 an ITS for MSIs;
 # iommu=smmuv3 puts the PCIe root complex, hence the e1000e, behind an SMMUv3.
 # -nodefaults: no default NIC/monitor; the virt board's PL011 stays.

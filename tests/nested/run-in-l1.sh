@@ -97,7 +97,7 @@ log="$logdir/l1-$(date +%Y%m%d-%H%M%S)-$$.log"
 : > "$log"
 
 # --- QEMU ------------------------------------------------------------------
-# Recipe: /work/shared/nested-test-recipe.md. -cpu host fails under TCG here
+# Recipe: the shared nested-test recipe. -cpu host fails under TCG here
 # (MSR 0x10a); EPYC+svm+npt gives kvm_amd a working SVM with nested paging.
 # intel-iommu must come before the PCI devices it translates; caching-mode
 # is what lets VFIO work with an emulated VT-d. -nodefaults: no VGA, no

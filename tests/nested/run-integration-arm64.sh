@@ -8,8 +8,14 @@ root=$(cd "$here/../.." && pwd)
 export TEST_RESULTS_DIR=${TEST_RESULTS_DIR:-$root/build/test-results}
 mkdir -p "$TEST_RESULTS_DIR"
 
+# The binary of this checkout, named and fingerprinted for the suite.
+export VMM_ARM64=$root/build/arm64/vmm-static
+VMM_ARM64_SHA256=$(sha256sum "$VMM_ARM64" | cut -d' ' -f1)
+export VMM_ARM64_SHA256
+
 run_once() {
-	L1_TIMEOUT=${L1_TIMEOUT:-900} bash "$here/run-in-l1-arm64.sh" "$here/arm64.sh" | tee "$1"
+	L1_ENV="VMM_ARM64 VMM_ARM64_SHA256" L1_TIMEOUT=${L1_TIMEOUT:-900} \
+		bash "$here/run-in-l1-arm64.sh" "$here/arm64.sh" | tee "$1"
 	return "${PIPESTATUS[0]}"
 }
 

@@ -2,6 +2,8 @@
 # Inside L1: every nested suite, in order; fails if any fails.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rc=0
+vmm=${VMM:-$(cd "$here/../.." && pwd)/build/vmm}
+echo "VMM under test: $vmm, $("$vmm" --version), sha256 $(sha256sum "$vmm" | cut -d' ' -f1)"
 for suite in core virtio-misc virtio-blk virtio-net vfio vfio-bind; do
 	echo "=== nested suite: $suite"
 	bash "$here/$suite.sh" || rc=1

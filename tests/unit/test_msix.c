@@ -29,7 +29,7 @@ static int setup(void **state)
 
 	log_threshold = LOG_QUIET; /* the absent KVM makes every ioctl fail loudly */
 	vm_init(&f->vm);
-	f->vm.msi_devid = true;
+	f->vm.routing.msi_devid = true;
 	assert_int_equal(msix_init(&f->msix, &f->vm, 4, "test"), 0);
 	f->msix.devid = pci_rid(1, 2, 3);
 	*state = f;
@@ -134,7 +134,7 @@ static void x86_routes_carry_no_device_id(void **state)
 	struct msix m;
 
 	(void)f;
-	f->vm.msi_devid = false;
+	f->vm.routing.msi_devid = false;
 	assert_int_equal(msix_init(&m, &f->vm, 1, "x86"), 0);
 	msix_table_access(&m, 0, (u8 *)&(u32){ 0xfee00000 }, 4, true);
 	msix_set_control(&m, true, false);
