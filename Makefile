@@ -11,13 +11,14 @@ CPPFLAGS += -I. -D_GNU_SOURCE -DVMM_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
-LIBS := -luring -lfdt
+LIBS := -luring -lfdt -lseccomp
 
 # The arm64 map policy, Image parser and device tree builder are plain
 # code, built everywhere: `vmm plan --arch arm64` works on any host, and
 # their unit tests run here.
 ARM64_PORTABLE := arch/arm64/layout.c arch/arm64/image.c arch/arm64/fdt.c
-COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c) $(ARM64_PORTABLE)
+COMMON_SRCS := $(wildcard vmm/*.c devices/*.c devices/virtio/*.c vfio/*.c sandbox/*.c) \
+	       $(ARM64_PORTABLE)
 
 ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).
