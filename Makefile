@@ -11,17 +11,18 @@ CPPFLAGS += -I. -D_GNU_SOURCE -DVMM_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
-LIBS := -luring -lfdt
+LIBS := -luring -lfdt -lseccomp
 
 # Layers, bottom up: core/ (KVM, memory, buses, routes, loop, planner),
-# devices/, then vfio/ and arch/ side by side, and vmm/ (the composition)
-# on top; tests/layers.sh checks that includes only point down.
+# devices/, then vfio/, arch/ and sandbox/ side by side, and vmm/ (the composition)
+# on top; tests/tree/layers.py checks that includes only point down.
 #
 # Both boards' map policies, the arm64 Image parser and device tree
 # builder are plain code, built everywhere: `vmm plan --arch` works on
 # any host, and their unit tests run here.
 PORTABLE := arch/board.c arch/x86/layout.c arch/arm64/layout.c arch/arm64/image.c arch/arm64/fdt.c
-COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c vmm/*.c) $(PORTABLE)
+COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c sandbox/*.c vmm/*.c) \
+	       $(PORTABLE)
 
 ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).

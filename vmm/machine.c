@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/size.h"
 #include "device_set.h"
+#include "sandbox/sandbox.h"
 #include "devices/serial_8250.h"
 #include "vfio/host_collect.h"
 #include "vfio/vfio.h"
@@ -36,6 +37,13 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 		return -EINVAL;
 	}
 	return board_plan(layout, &req, plan);
+}
+
+/* Before any thread exists: the SIGSYS reporter, or the LOG supervisor. */
+static int prepare_sandbox(struct machine *m)
+{
+	m->sandbox = m->cfg->sandbox;
+	return sandbox_prepare(&m->sandbox, m->cfg->sandbox_explicit);
 }
 
 /* The host's holes come first: sysfs and --reserved files, then the IOMMU backend. */
@@ -163,6 +171,20 @@ static void close_stop_sources(struct machine *m)
 	m->timer_fd = m->signal_fd = -1;
 }
 
+/* Each vCPU thread confines itself before its first KVM_RUN. */
+static void vcpu_thread_start(void *opaque, struct vcpu *vcpu)
+{
+	struct machine *m = opaque;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	if (sandbox_enter(SANDBOX_ROLE_VCPU, m->sandbox, name)) {
+		pr_err("vCPU %u: cannot enter the sandbox", vcpu->index);
+		vm_request_stop(&m->vm, EXIT_FAILURE_VMM);
+		atomic_store(&m->vm.stopping, true);
+	}
+}
+
 static int vcpu_init(void *opaque, struct vcpu *vcpu)
 {
 	struct board *b = opaque;
@@ -183,7 +205,8 @@ static int init_board(struct machine *m)
 	int err;
 
 	err = board_init(b, &board_native, &m->vm, &m->plan, m->cfg->ncpus, &m->console);
-	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b };
+	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b,
+					 .thread_start = vcpu_thread_start, .thread_opaque = m };
 	if (!err && m->cfg->console == CONSOLE_SERIAL)
 		err = console_attach_input(&m->console, serial_8250_receive, b->uart);
 	return err;
@@ -272,6 +295,18 @@ static void stop_vcpus(struct machine *m)
 	vcpus_kick_and_join(&m->vm);
 }
 
+/*
+ * Last: the main thread confines itself once every thread exists (a
+ * thread inherits its creator's filter). /dev/kvm is not needed any more.
+ */
+static int enter_sandbox(struct machine *m)
+{
+	if (m->vm.kvm_fd >= 0)
+		close(m->vm.kvm_fd);
+	m->vm.kvm_fd = -1;
+	return sandbox_enter(SANDBOX_ROLE_MAIN, m->sandbox, "main");
+}
+
 struct phase {
 	const char *name;
 	int (*run)(struct machine *m);
@@ -279,6 +314,7 @@ struct phase {
 };
 
 static const struct phase phases[] = {
+	{ "sandbox preparation", prepare_sandbox, NULL },
 	{ "host holes", collect_host_holes, NULL },
 	{ "passthrough devices", open_passthrough, close_passthrough },
 	{ "memory plan", plan_memory, NULL },
@@ -295,6 +331,7 @@ static const struct phase phases[] = {
 	{ "passthrough INTx", start_passthrough, NULL },
 	{ "console", start_console, restore_console },
 	{ "vCPU threads", start_vcpus, stop_vcpus },
+	{ "sandbox", enter_sandbox, NULL },
 };
 
 static void quit_from_console(void *opaque)

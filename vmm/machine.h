@@ -11,6 +11,7 @@
 #include "core/console.h"
 #include "core/host_holes.h"
 #include "core/vm.h"
+#include "sandbox/sandbox.h"
 
 struct device_set;
 struct vfio_state;
@@ -26,6 +27,7 @@ struct machine {
 	struct vfio_state *vfio;      /* passed-through devices, if any */
 	int signal_fd;                /* SIGTERM, SIGINT, SIGHUP */
 	int timer_fd;                 /* --timeout */
+	enum sandbox_mode sandbox;    /* what sandbox_prepare() settled for */
 };
 
 /* The guest map for cfg on the board called arch (NULL: this binary's). */
