@@ -20,7 +20,8 @@ LIBS := -luring -lfdt -lseccomp
 # Both boards' map policies, the arm64 Image parser and device tree
 # builder are plain code, built everywhere: `vmm plan --arch` works on
 # any host, and their unit tests run here.
-PORTABLE := arch/board.c arch/x86/layout.c arch/arm64/layout.c arch/arm64/image.c arch/arm64/fdt.c
+PORTABLE := arch/board.c arch/x86/layout.c arch/x86/boot_plan.c arch/x86/bzimage.c \
+	    arch/arm64/layout.c arch/arm64/boot_plan.c arch/arm64/image.c arch/arm64/fdt.c
 COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c sandbox/*.c vmm/*.c) \
 	       $(PORTABLE)
 

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "devices/serial_8250.h"
 
@@ -41,6 +43,37 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
 	}
 	return layout->plan(req, limit, label, plan);
+}
+
+int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,
+		    const struct boot_images *img, struct memory_plan *plan)
+{
+	int err = board_plan(layout, req, plan);
+
+	return err ? err : layout->place_boot(plan, img);
+}
+
+int board_read_images(const char *kernel, const char *initrd, struct boot_images *img)
+{
+	int err = 0;
+
+	memset(img, 0, sizeof(*img));
+	img->kernel_path = kernel;
+	img->initrd_path = initrd;
+	if (kernel)
+		err = file_read_all(kernel, "kernel", &img->kernel, &img->kernel_len);
+	if (!err && initrd)
+		err = file_read_all(initrd, "initrd", &img->initrd, &img->initrd_len);
+	if (err)
+		board_free_images(img);
+	return err;
+}
+
+void board_free_images(struct boot_images *img)
+{
+	free(img->kernel);
+	free(img->initrd);
+	img->kernel = img->initrd = NULL;
 }
 
 int board_init(struct board *b, const struct board_ops *ops, struct vm *vm,

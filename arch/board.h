@@ -15,6 +15,7 @@
 #include "core/vm.h"
 #include "devices/pci.h"
 
+struct boot_images;
 struct console;
 struct serial_8250;
 
@@ -39,7 +40,31 @@ struct board_layout {
 	/* Fills policy (windows) for the request; plan_build() does the rest. */
 	int (*plan)(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		    struct memory_plan *plan);
+	/*
+	 * Places, inside the plan's RAM, everything the VMM writes before the
+	 * guest starts: boot tables, and the kernel and initrd when img has
+	 * them. Errors go to plan->error.
+	 */
+	int (*place_boot)(struct memory_plan *plan, const struct boot_images *img);
 };
+
+/*
+ * The guest's images, read before anything is planned: the planner
+ * places them, and a path that is not a regular file is refused before
+ * any guest memory exists.
+ */
+struct boot_images {
+	const char *kernel_path;
+	u8 *kernel;                    /* NULL: none (vmm plan without -k) */
+	size_t kernel_len;
+	const char *initrd_path;
+	u8 *initrd;
+	size_t initrd_len;
+};
+
+/* Reads the kernel and initrd named by paths (either may be NULL). */
+int board_read_images(const char *kernel, const char *initrd, struct boot_images *img);
+void board_free_images(struct boot_images *img);
 
 /* What the guest boots. */
 struct boot_config {
@@ -59,8 +84,9 @@ struct board_ops {
 	int (*init)(struct board *b);
 	/* After every vCPU exists (arm64 initialises its vGIC here). */
 	int (*vcpus_created)(struct board *b);
-	/* Kernel, initrd, command line and firmware tables into guest memory. */
-	int (*load)(struct board *b, const struct boot_config *boot);
+	/* Writes the planned images, command line and firmware tables into guest memory. */
+	int (*load)(struct board *b, const struct boot_config *boot,
+		    const struct boot_images *img);
 	int (*vcpu_init)(struct board *b, struct vcpu *vcpu);
 	void (*vcpu_dump)(struct board *b, struct vcpu *vcpu);
 	void (*destroy)(struct board *b);
@@ -99,6 +125,10 @@ void board_destroy(struct board *b);
 /* The UART at base on bus, raising its interrupt through set_irq. */
 int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
 		   void *irq_opaque);
+
+/* board_plan(), then layout->place_boot() for img (which may hold no images). */
+int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,
+		    const struct boot_images *img, struct memory_plan *plan);
 
 /* The kernel command line: the console parameter unless the user named one. */
 int board_cmdline(const struct boot_config *boot, char *buf, size_t len);

@@ -255,7 +255,8 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	memset(plan, 0, sizeof(*plan));
 	plan->arch = policy->arch;
 	plan->addr_limit = policy->addr_limit;
-	plan->addr_limit_label = policy->addr_limit_label;
+	snprintf(plan->addr_limit_label, sizeof(plan->addr_limit_label), "%s",
+		 policy->addr_limit_label ? policy->addr_limit_label : "");
 	plan->ram_size = ram_size;
 
 	if (!ram_size || !IS_ALIGNED(ram_size, policy->ram_align)) {

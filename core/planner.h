@@ -105,7 +105,7 @@ struct memory_plan {
 	const char *arch;
 	u64 ram_size;
 	u64 addr_limit;
-	const char *addr_limit_label;
+	char addr_limit_label[PLAN_LABEL_LEN]; /* what sets the limit */
 	struct plan_region regions[PLAN_MAX_REGIONS]; /* sorted by start */
 	unsigned int nregions;
 	struct plan_placement placements[PLAN_MAX_PLACEMENTS]; /* in the order placed */

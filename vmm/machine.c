@@ -24,7 +24,7 @@
 #include "vfio/vfio.h"
 
 int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
-		 struct memory_plan *plan)
+		 const struct boot_images *img, struct memory_plan *plan)
 {
 	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
 	const struct plan_request req = {
@@ -36,7 +36,7 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 			 board_layout_names());
 		return -EINVAL;
 	}
-	return board_plan(layout, &req, plan);
+	return board_plan_boot(layout, &req, img, plan);
 }
 
 /* Before any thread exists: the SIGSYS reporter, or the LOG supervisor. */
@@ -66,9 +66,20 @@ static void close_passthrough(struct machine *m)
 	m->vfio = NULL;
 }
 
+/* Read before anything is planned or allocated: a bad path fails early. */
+static int read_images(struct machine *m)
+{
+	return board_read_images(m->cfg->kernel, m->cfg->initrd, &m->images);
+}
+
+static void free_images(struct machine *m)
+{
+	board_free_images(&m->images);
+}
+
 static int plan_memory(struct machine *m)
 {
-	int err = machine_plan(m->cfg, NULL, &m->host, &m->plan);
+	int err = machine_plan(m->cfg, NULL, &m->host, &m->images, &m->plan);
 
 	if (err)
 		pr_err("%s", m->plan.error);
@@ -249,7 +260,7 @@ static int load_guest(struct machine *m)
 		.console_param = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0",
 	};
 
-	return m->board.ops->load(&m->board, &boot);
+	return m->board.ops->load(&m->board, &boot, &m->images);
 }
 
 static int create_vcpus(struct machine *m)
@@ -317,6 +328,7 @@ static const struct phase phases[] = {
 	{ "sandbox preparation", prepare_sandbox, NULL },
 	{ "host holes", collect_host_holes, NULL },
 	{ "passthrough devices", open_passthrough, close_passthrough },
+	{ "guest images", read_images, free_images },
 	{ "memory plan", plan_memory, NULL },
 	{ "host memory check", check_host_memory, NULL },
 	{ "guest memory", alloc_memory, free_memory },

@@ -19,6 +19,7 @@ struct vfio_state;
 struct machine {
 	const struct vm_config *cfg;
 	struct host_holes host;       /* what the host IOMMU forbids, found first */
+	struct boot_images images;    /* kernel and initrd, read before the plan */
 	struct memory_plan plan;
 	struct vm vm;
 	struct board board;
@@ -30,9 +31,12 @@ struct machine {
 	enum sandbox_mode sandbox;    /* what sandbox_prepare() settled for */
 };
 
-/* The guest map for cfg on the board called arch (NULL: this binary's). */
+/*
+ * The guest map for cfg on the board called arch (NULL: this binary's),
+ * with the boot data placed, and the images of img when it has them.
+ */
 int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
-		 struct memory_plan *plan);
+		 const struct boot_images *img, struct memory_plan *plan);
 
 /* Builds, runs and tears down the VM; returns the process exit status. */
 int machine_run(const struct vm_config *cfg);

@@ -66,4 +66,5 @@ const struct board_layout arm64_layout = {
 	.name = "arm64",
 	.default_addr_bits = default_ipa_bits,
 	.plan = layout_plan,
+	.place_boot = arm64_place_boot,
 };

@@ -1,6 +1,7 @@
 #include "layout.h"
 
 #include "arch/board.h"
+#include "boot.h"
 
 #include <stdio.h>
 #if defined(__x86_64__)
@@ -100,4 +101,5 @@ const struct board_layout x86_layout = {
 	.name = "x86_64",
 	.default_addr_bits = x86_host_phys_bits,
 	.plan = layout_plan,
+	.place_boot = x86_place_boot,
 };

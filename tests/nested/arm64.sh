@@ -88,6 +88,13 @@ check "with pci=nomsi the NIC still pings (INTx via a GIC SPI)" has intx PING=ok
 check "with pci=nomsi the NIC interrupt is a level-triggered GIC SPI" has intx "GICv3 .* Level .*eth0"
 "$vmm" vfio-unbind "$nic" >/dev/null 2>&1
 
+# Every run above had the default sandbox (kill): none made a forbidden call.
+if grep -l 'sandbox:' "$out"/*.log >/dev/null 2>&1; then
+	fail "no forbidden system call in any arm64 run" "$(grep -h 'sandbox:' "$out"/*.log | head -n 3)"
+else
+	pass "no forbidden system call in any arm64 run"
+fi
+
 rm -rf "$out"
 echo "integration-arm64: $passed passed, $failed failed"
 [ "$failed" = 0 ]

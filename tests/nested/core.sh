@@ -49,13 +49,31 @@ check "4.5G: guest MemTotal matches RAM split around the PCI hole" memtotal_ok h
 expect_eq "4.5G guest powers off" 0 "$rc"
 [ "$rc" = 0 ] || show_tail high
 
-# SIGTERM stops the guest cleanly: 128 + 15.
-"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 128M -p "vmmtest.action=hang" </dev/null >"$out/sigterm.log" 2>&1 &
+# SIGTERM stops the guest cleanly: 128 + 15. Meanwhile, the sandbox (on
+# by default) must confine every thread: Seccomp: 2 is filter mode.
+"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 -m 128M -p "vmmtest.action=hang" </dev/null >"$out/sigterm.log" 2>&1 &
 pid=$!
 for _ in $(seq 120); do grep -q "VMMTEST userspace" "$out/sigterm.log" && break; sleep 1; done
+threads=0 filtered=0
+for status in /proc/"$pid"/task/*/status; do
+	threads=$((threads + 1))
+	grep -q '^Seccomp:[[:space:]]*2' "$status" && filtered=$((filtered + 1))
+done
+check "every VMM thread runs under a seccomp filter ($filtered of $threads, 3 expected)" \
+	test "$threads" -ge 3 -a "$filtered" = "$threads"
 kill -TERM "$pid"
 wait "$pid"
 expect_eq "SIGTERM stops the VMM with status 143" 143 "$?"
+check "no forbidden system call during the guest's life and teardown" \
+	bash -c "! grep -q 'sandbox:' '$out/sigterm.log' '$out/smp2.log' '$out/smp4.log' '$out/high.log'"
+
+# --sandbox off leaves the threads unfiltered (the filters are not the kernel's default).
+"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 128M --sandbox off -p "vmmtest.action=hang" </dev/null >"$out/nosandbox.log" 2>&1 &
+pid=$!
+for _ in $(seq 120); do grep -q "VMMTEST userspace" "$out/nosandbox.log" && break; sleep 1; done
+check "--sandbox off: no thread is filtered" bash -c "! grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/task/*/status"
+kill -TERM "$pid"
+wait "$pid"
 
 # The map the guest saw is the one `vmm plan` prints.
 "$vmm" plan -m 256M -c 2 > "$out/plan.txt"

@@ -108,15 +108,18 @@ static void kernel_goes_to_its_preferred_address_or_the_next_aligned_fit(void **
 
 	(void)state;
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr), 0);
 	assert_int_equal(addr, 0x1000000);
 	/* A host hole where the kernel likes to be: it moves above it. */
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, &hole, 1, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr), 0);
 	assert_true(addr >= 0x1100000 && addr % 0x200000 == 0);
+	/* A kernel that cannot move and whose address is taken. */
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, false,
+						   &addr), -ENOSPC);
 	/* Too little RAM. */
 	assert_int_equal(x86_plan_memory(16 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr),
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr),
 			 -ENOSPC);
 }
 
@@ -127,13 +130,17 @@ static void initrd_goes_high_and_clear_of_the_kernel(void **state)
 
 	(void)state;
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_initrd_address(&plan, 10 * MiB, 0x80000000ULL, 0x1000000,
-						   0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true,
+						   &addr), 0);
+	assert_int_equal(x86_choose_initrd_address(&plan, 10 * MiB, 0x80000000ULL, &addr), 0);
 	assert_int_equal(addr + 10 * MiB, 256 * MiB + 384 * KiB);
 	assert_int_equal(addr % 4096, 0);
-	/* An initrd bigger than the RAM above the kernel goes below nothing: refused. */
-	assert_int_equal(x86_choose_initrd_address(&plan, 300 * MiB, 0x80000000ULL, 0x1000000,
-						   0x2000000, &addr), -ENOSPC);
+	/* A second one goes below the first, clear of the kernel at 16-48 MiB. */
+	assert_int_equal(x86_choose_initrd_address(&plan, 100 * MiB, 0x80000000ULL, &addr), 0);
+	assert_true(addr >= 0x3000000 && addr + 100 * MiB <= 256 * MiB + 384 * KiB - 10 * MiB);
+	/* An initrd bigger than the RAM left: refused. */
+	assert_int_equal(x86_choose_initrd_address(&plan, 300 * MiB, 0x80000000ULL, &addr),
+			 -ENOSPC);
 }
 
 static void e820_lists_ram_and_merges_overlapping_reserved_ranges(void **state)
