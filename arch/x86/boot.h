@@ -4,14 +4,6 @@
 #include "arch/board.h"
 #include "core/vm.h"
 
-struct boot_images;
-
-/*
- * Places the boot data, and the kernel and initrd of img (if any), in the
- * plan's RAM (boot_plan.c; the x86 layout's place_boot).
- */
-int x86_place_boot(struct memory_plan *plan, const struct boot_images *img);
-
 /* The kernel at its preferred address if that is free RAM, else the lowest aligned fit. */
 int x86_choose_kernel_address(struct memory_plan *plan, u64 pref, u64 align, u64 size,
 			      bool relocatable, u64 *out);

@@ -1,7 +1,6 @@
 #include "layout.h"
 
 #include "arch/board.h"
-#include "boot.h"
 
 #include <stdio.h>
 #if defined(__x86_64__)

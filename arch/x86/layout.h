@@ -54,6 +54,12 @@
 
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
 
+/*
+ * Places the boot data, and the kernel and initrd of img (if any), in the
+ * plan's RAM: the layout's place_boot (boot_plan.c).
+ */
+int x86_place_boot(struct memory_plan *plan, const struct boot_images *img);
+
 /* Guest physical address width the host CPU and KVM can back. */
 unsigned int x86_host_phys_bits(void);
 
