@@ -32,9 +32,19 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 {
 	unsigned int bits = req->addr_bits ? req->addr_bits : layout->default_addr_bits();
 	const struct host_holes *host = req->host;
-	u64 limit = 1ULL << bits;
+	struct plan_request aligned = *req;
+	u64 limit, page = req->page_size ? req->page_size : host_page_size();
 	char label[PLAN_LABEL_LEN];
 
+	if (bits < 32 || bits > 52 || page & (page - 1)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "cannot plan for a %u-bit guest physical address space with %llu-byte pages",
+			 bits, (unsigned long long)page);
+		return -EINVAL;
+	}
+	limit = 1ULL << bits;
+	/* Memslots, guard pages and DMA maps work in host pages: banks align to them. */
+	aligned.page_size = MAX(page, layout->ram_align);
 	/* The lower of the two limits wins, and the plan names it. */
 	if (host && host->iova_limit && host->iova_limit < limit) {
 		limit = host->iova_limit;
@@ -42,7 +52,7 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	} else {
 		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
 	}
-	return layout->plan(req, limit, label, plan);
+	return layout->plan(&aligned, limit, label, plan);
 }
 
 int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,

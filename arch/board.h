@@ -30,6 +30,7 @@ struct plan_request {
 	unsigned int ncpus;
 	const struct host_holes *host; /* NULL: none */
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
+	u64 page_size;                 /* host page size banks align to; 0: this host's */
 };
 
 /* The map policy: plain data and arithmetic, built into every binary. */
@@ -37,6 +38,8 @@ struct board_layout {
 	const char *name;              /* "x86_64", "arm64" */
 	/* The guest physical address width when the request does not give one. */
 	unsigned int (*default_addr_bits)(void);
+	/* The smallest RAM bank alignment the board's guests need. */
+	u64 ram_align;
 	/* Fills policy (windows) for the request; plan_build() does the rest. */
 	int (*plan)(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		    struct memory_plan *plan);
@@ -78,6 +81,11 @@ struct board;
 
 struct board_ops {
 	const struct board_layout *layout;
+	/*
+	 * The guest physical address width this host's KVM can give a VM
+	 * (x86: the CPU's; arm64: KVM_CAP_ARM_VM_IPA_SIZE).
+	 */
+	unsigned int (*host_addr_bits)(void);
 	/* KVM_CREATE_VM's machine type for this plan. */
 	unsigned long (*vm_type)(const struct memory_plan *plan);
 	/* Interrupt controller, its routes, the UART and the board's own devices. */

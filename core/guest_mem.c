@@ -5,10 +5,12 @@
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 
-#define GUARD 4096ULL
+/* A guard page on each side of a bank: a host page, whatever its size. */
+#define GUARD host_page_size()
 
 int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 {
@@ -20,6 +22,14 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 
 		if (r->kind != REGION_RAM && r->kind != REGION_FIRMWARE)
 			continue;
+		if (!IS_ALIGNED(r->start | r->size, host_page_size())) {
+			pr_err("guest memory 0x%llx-0x%llx is not aligned to this host's %llu KiB pages",
+			       (unsigned long long)r->start,
+			       (unsigned long long)(r->start + r->size - 1),
+			       (unsigned long long)(host_page_size() / KiB));
+			guest_mem_free(mem);
+			return -EINVAL;
+		}
 		if (mem->nbanks == GUEST_MEM_MAX_BANKS) {
 			pr_err("guest memory is split into more than %d banks", GUEST_MEM_MAX_BANKS);
 			guest_mem_free(mem);
@@ -85,4 +95,16 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
 		return -EFAULT;
 	memcpy(dst, src, len);
 	return 0;
+}
+
+u64 host_page_size(void)
+{
+	static u64 cached;
+	long size;
+
+	if (!cached) {
+		size = sysconf(_SC_PAGESIZE);
+		cached = size > 0 ? (u64)size : 4096;
+	}
+	return cached;
 }

@@ -38,6 +38,7 @@ struct vm_config {
 	const char *bdf;            /* vfio-bind/vfio-unbind: the PCI address as given */
 	bool json;                  /* plan --json */
 	const char *arch;           /* plan --arch: NULL for this host's */
+	unsigned int addr_bits;     /* --addr-bits/--ipa-bits: guest physical width; 0: the host's */
 	bool debug;
 	enum sandbox_mode sandbox;  /* --sandbox; default kill */
 	bool sandbox_explicit;      /* given on the command line */

@@ -27,10 +27,21 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 		 const struct boot_images *img, struct memory_plan *plan)
 {
 	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
-	const struct plan_request req = {
+	struct plan_request req = {
 		.ram_size = cfg->ram_size, .ncpus = cfg->ncpus, .host = host,
+		.addr_bits = cfg->addr_bits,
 	};
+	bool native = layout == board_native.layout;
 
+	/* This host's KVM sets the limit of its own guests; another board's plan uses its default. */
+	if (native && !req.addr_bits)
+		req.addr_bits = board_native.host_addr_bits();
+	if (native && cfg->command == CMD_RUN && cfg->addr_bits > board_native.host_addr_bits()) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--addr-bits %u is more than this host's KVM offers (%u bits)", cfg->addr_bits,
+			 board_native.host_addr_bits());
+		return -EINVAL;
+	}
 	if (!layout) {
 		snprintf(plan->error, sizeof(plan->error), "no board '%s'; this build knows %s", arch ? arch : "",
 			 board_layout_names());

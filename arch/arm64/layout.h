@@ -35,6 +35,13 @@
 #define ARM64_PLACE_FDT "fdt"
 #define ARM64_PLACE_INITRD "initrd"
 
+/*
+ * KVM_CREATE_VM's machine type for plan on a host whose KVM offers IPA
+ * spaces up to host_ipa_limit bits (0: no KVM_CAP_ARM_VM_IPA_SIZE): the
+ * smallest space holding every region of the plan.
+ */
+unsigned long arm64_vm_type_for(const struct memory_plan *plan, unsigned int host_ipa_limit);
+
 struct boot_images;
 int arm64_place_boot(struct memory_plan *plan, const struct boot_images *img);
 /* ECAM and MMIO windows have the names every board uses (arch/board.h). */

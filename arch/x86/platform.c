@@ -130,6 +130,7 @@ extern const struct board_layout x86_layout;
 
 const struct board_ops board_native = {
 	.layout = &x86_layout,
+	.host_addr_bits = x86_host_phys_bits,
 	.vm_type = x86_vm_type,
 	.init = x86_init,
 	.vcpus_created = x86_vcpus_created,
