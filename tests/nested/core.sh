@@ -81,4 +81,36 @@ check "plan shows the LAPIC/MSI window" grep -q "0x00000000fee00000  0x00000000f
 check "guest e820 matches the plan (no RAM at 0xfee00000)" \
 	bash -c "! tr -d '\r' < '$out/smp2.log' | grep -E 'BIOS-e820: \[mem 0x00000000fe[e-f].*usable'"
 
+# Host holes where the boot data used to sit at fixed addresses (zero page
+# 0x7000, page tables 0x9000-0xbfff, command line 0x20000) and where the
+# kernel prefers to load (16 MiB): the planner moves all of it.
+printf '%s\n' '0x0000000000007000 0x0000000000007fff reserved' \
+	'0x0000000000009000 0x000000000000bfff reserved' \
+	'0x0000000000020000 0x0000000000020fff reserved' \
+	'0x0000000001000000 0x0000000001ffffff reserved' > "$out/low-holes.txt"
+"$vmm" plan -m 256M -c 2 --reserved "$out/low-holes.txt" -k "$KERNEL" -i "$L2_INITRD" > "$out/low-plan.txt" 2>&1
+check "plan places the zero page, page tables and kernel around low holes" \
+	bash -c "grep -q 'boot .*zero page' '$out/low-plan.txt' && grep -q 'boot .*page tables' '$out/low-plan.txt' && grep -q 'boot .*kernel' '$out/low-plan.txt'"
+boot lowholes -c 2 -m 256M --reserved "$out/low-holes.txt" -p "panic=-1 vmmtest.action=poweroff $(guest_run 'grep "System RAM" /proc/iomem')"
+expect_eq "a guest with holes under its boot data boots and powers off" 0 "$rc"
+expect_eq "  ... and sees its 2 CPUs" 2 "$(field lowholes nproc)"
+# no_ram_at ADDR: no "System RAM" line of the guest's /proc/iomem covers ADDR.
+no_ram_at() {
+	local start end
+	while IFS='- ' read -r start end; do
+		((16#$start <= $1 && $1 <= 16#$end)) && return 1
+	done < <(tr -d '\r' < "$out/lowholes.log" | sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : System RAM$/\1 \2/p')
+	grep -q 'System RAM' "$out/lowholes.log"
+}
+for addr in 0x7000 0x9000 0xb000 0x20000 0x1000000 0x1ffffff; do
+	check "  ... and its /proc/iomem has no RAM at $addr" no_ram_at "$addr"
+done
+
+# No RAM at all in the first MiB: x86 Linux cannot start its CPUs. One clear error, no core.
+printf '0x0000000000000000 0x00000000000fffff reserved\n' > "$out/first-mib.txt"
+boot firstmib -m 256M --reserved "$out/first-mib.txt" -p "vmmtest.action=poweroff"
+expect_eq "a hole over the whole first MiB exits 1" 1 "$rc"
+check "  ... with one error naming the trampoline and the hole" \
+	bash -c "grep -q 'error: .*trampoline.*first-mib' '$out/firstmib.log'"
+
 finish integration-core
