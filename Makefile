@@ -28,6 +28,7 @@ COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c sandb
 ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).
 CC := aarch64-linux-gnu-gcc
+OBJCOPY := aarch64-linux-gnu-objcopy
 SYSROOT ?= $(or $(VMM_CACHE),$(HOME)/.cache/vmm)/arm64-sysroot
 CPPFLAGS += -isystem $(SYSROOT)/usr/include
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
@@ -36,6 +37,7 @@ ARCH_SRCS := $(filter-out $(PORTABLE),$(wildcard arch/arm64/*.c))
 DEFAULT_TARGET := $(BUILD)/vmm-static
 else
 ARCH_SRCS := $(filter-out $(PORTABLE),$(wildcard arch/x86/*.c))
+OBJCOPY := objcopy
 DEFAULT_TARGET := $(BUILD)/vmm
 endif
 
@@ -54,8 +56,14 @@ $(BUILD)/vmm: $(OBJS)
 
 static: $(BUILD)/vmm-static
 
+# The static binary (embedded products, the arm64 L1) ships stripped; its
+# debug info stays beside it in vmm-static.debug, linked by name for gdb.
+STATIC_SECTIONS := -ffunction-sections -fdata-sections
 $(BUILD)/vmm-static: $(STATIC_OBJS)
-	$(CC) -static $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -static $(LDFLAGS) -Wl,--gc-sections -o $@.full $^ $(LIBS)
+	$(OBJCOPY) --only-keep-debug $@.full $@.debug
+	$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,7 +71,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj-static/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_SECTIONS) -c -o $@ $<
 
 # Unit tests: cmocka, built with ASan and UBSan.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,7 +127,8 @@ test: deps
 demo: deps all
 	bash tests/nested/demo.sh
 
-bench: deps all
+bench: deps all static arm64
+	bash tests/bench-sizes.sh
 	bash tests/nested/bench.sh
 
 clean:
