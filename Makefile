@@ -122,7 +122,7 @@ test: deps
 	-$(MAKE) cli-test
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64 integration-arm64-16k
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -12,6 +12,12 @@ pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi; }
 
+# The L1 host's page size: the suite runs on 4 KiB and 16 KiB hosts.
+echo "arm64 L1 host: $(uname -r), $(getconf PAGESIZE 2>/dev/null || echo ?)-byte pages"
+if [ -n "${EXPECT_PAGE_SIZE:-}" ]; then
+	expect_eq "the L1 host has ${EXPECT_PAGE_SIZE}-byte pages" "$EXPECT_PAGE_SIZE" "$(getconf PAGESIZE)"
+fi
+
 # Which program is under test: a stale binary from another folder once passed.
 sum=$(sha256sum "$vmm" 2>/dev/null | cut -d' ' -f1)
 echo "arm64 VMM under test: $vmm, $("$vmm" --version 2>/dev/null), sha256 ${sum:-?}"
@@ -96,5 +102,5 @@ else
 fi
 
 rm -rf "$out"
-echo "integration-arm64: $passed passed, $failed failed"
+echo "${SUITE_NAME:-integration-arm64}: $passed passed, $failed failed"
 [ "$failed" = 0 ]
