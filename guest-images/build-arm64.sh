@@ -106,19 +106,20 @@ fetch_retry() {
 	"$@"
 }
 
-# --- kernel ------------------------------------------------------------------
-kdir="$cache/kernel-${kpkg}_${kversion}"
-if [ ! -f "$kdir/kver" ]; then
-	log "fetching $kpkg $kversion (arm64)"
-	fetch_retry kernel_fetch "$kpkg" "$kversion" "$kdir"
-fi
+# --- kernels -----------------------------------------------------------------
+# kernel_dir PACKAGE VERSION: the unpacked package in the cache, fetched once.
+kernel_dir() {
+	local dir="$cache/kernel-${1}_${2}"
+	if [ ! -f "$dir/kver" ]; then
+		log "fetching $1 $2 (arm64)"
+		fetch_retry kernel_fetch "$1" "$2" "$dir" || exit 1
+	fi
+	echo "$dir"
+}
+kdir=$(kernel_dir "$kpkg" "$kversion") || exit 1
 kver=$(cat "$kdir/kver")
 kernel="$kdir/root/boot/vmlinuz-$kver"
-l1_kdir="$cache/kernel-${l1_kpkg}_${l1_kversion}"
-if [ ! -f "$l1_kdir/kver" ]; then
-	log "fetching $l1_kpkg $l1_kversion (arm64, L1 host)"
-	fetch_retry kernel_fetch "$l1_kpkg" "$l1_kversion" "$l1_kdir"
-fi
+l1_kdir=$(kernel_dir "$l1_kpkg" "$l1_kversion") || exit 1
 l1_kver=$(cat "$l1_kdir/kver")
 l1_kernel="$l1_kdir/root/boot/vmlinuz-$l1_kver"
 
