@@ -2,7 +2,8 @@
  * The life of a machine, as a table of named phases, each with its undo.
  * Bring-up runs them in order; at exit, or when one fails, the phases
  * that ran are undone in reverse, so whatever a phase creates is
- * destroyed by that same phase.
+ * destroyed by that same phase. The phase that failed is undone too: an
+ * undo must cope with a half-done run (every one here does).
  */
 #include "machine.h"
 
