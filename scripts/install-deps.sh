@@ -9,6 +9,12 @@
 # packages in ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot (fetched with a
 # separate apt state, see guest-images/arm64/apt.sh; the machine's dpkg gets
 # no foreign architecture). Skipped in ~10 ms when already there.
+#
+# iommufd: the VFIO cdev and iommufd UAPI (<linux/iommufd.h>,
+# VFIO_DEVICE_BIND_IOMMUFD) first appear in Linux 6.6 headers, so
+# linux-libc-dev comes from bookworm-backports (6.12); the L1 test kernels
+# with CONFIG_IOMMUFD are built from linux-source-6.12 with bc, bison,
+# flex, libelf-dev and libssl-dev (guest-images/build-host-kernel.sh).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +23,8 @@ need_backports=0
 packages="build-essential pkg-config linux-libc-dev libfdt-dev libseccomp-dev
 liburing-dev libcmocka-dev qemu-system-x86 qemu-utils busybox-static cpio kmod
 xz-utils zstd e2fsprogs iproute2 acpica-tools python3 util-linux
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+linux-source-6.12 bc bison flex libelf-dev libssl-dev"
 
 missing=""
 for p in $packages; do
@@ -42,18 +49,27 @@ case "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" in
 *) need_qemu_arm=1 ;;
 esac
 
+# The iommufd UAPI headers: linux-libc-dev 6.12 from bookworm-backports.
+need_headers=0
+case "$(dpkg-query -W -f='${Version}' linux-libc-dev 2>/dev/null)" in
+6.[6-9].*|6.[1-9][0-9].*|[7-9].*) ;;
+*) need_headers=1 ;;
+esac
+
 # The arm64 -dev packages, unpacked into a private sysroot (no root needed).
 arm64_sysroot() {
 	bash "$here/../guest-images/arm64/apt.sh" sysroot
 }
 
-if [ -z "$missing" ] && [ "$need_backports" = 0 ] && [ "$need_qemu_arm" = 0 ]; then
+if [ -z "$missing" ] && [ "$need_backports" = 0 ] && [ "$need_qemu_arm" = 0 ] &&
+	[ "$need_headers" = 0 ]; then
 	arm64_sysroot
 	exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
 	[ "$need_qemu_arm" = 0 ] || missing="$missing qemu-system-arm"
+	[ "$need_headers" = 0 ] || missing="$missing linux-libc-dev(bookworm-backports)"
 	echo "install-deps: missing packages:$missing; run 'make deps' as root" >&2
 	exit 1
 fi
@@ -74,5 +90,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 [ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing
 # The nested harness is tested with QEMU 10 (bookworm-backports).
-apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils qemu-system-arm
+apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils qemu-system-arm \
+	linux-libc-dev
 arm64_sysroot
