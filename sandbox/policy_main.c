@@ -8,6 +8,7 @@
  * joining the vCPU threads, restoring the terminal, and undoing every
  * device, VFIO and KVM object. Nothing that builds a VM is here.
  */
+#include <linux/iommufd.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
 #include <signal.h>
@@ -78,6 +79,7 @@ static const struct sandbox_rule sandbox_policy_main_rules[] = {
 	SB_IOCTL(VFIO_DEVICE_RESET),
 	SB_IOCTL(VFIO_IOMMU_UNMAP_DMA),
 	SB_IOCTL(VFIO_GROUP_UNSET_CONTAINER),
+	SB_IOCTL(IOMMU_IOAS_UNMAP),
 	SB_ALLOW(close),
 };
 

@@ -5,7 +5,6 @@
  */
 #include "iommu.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -35,35 +34,6 @@ static struct vfio_container *container_of_iommu(struct vfio_iommu *iommu)
 	return (struct vfio_container *)iommu;
 }
 
-/* Lists the other devices of a group and their drivers, for the error. */
-static void describe_group(int group, char *buf, size_t len)
-{
-	char path[512], link[256];
-	struct dirent *d;
-	size_t used = 0;
-	DIR *dir;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((d = readdir(dir)) && used + 64 < len) {
-		ssize_t n;
-		char *driver;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", d->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		link[n > 0 ? n : 0] = '\0';
-		driver = strrchr(link, '/');
-		used += (size_t)snprintf(buf + used, len - used, "%s%s (%s)", used ? ", " : "",
-					 d->d_name, driver ? driver + 1 : "no driver");
-	}
-	closedir(dir);
-}
-
 static int container_attach(struct vfio_iommu *base, const char *bdf, int group)
 {
 	struct vfio_container *iommu = container_of_iommu(base);
@@ -91,7 +61,7 @@ static int container_attach(struct vfio_iommu *base, const char *bdf, int group)
 	}
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status) < 0 ||
 	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		describe_group(group, others, sizeof(others));
+		sysfs_describe_group("/sys", group, others, sizeof(others));
 		pr_err("IOMMU group %d of %s is not viable: every device in it must be bound to vfio-pci or have no driver; the group holds: %s",
 		       group, bdf, others);
 		close(fd);
@@ -114,6 +84,7 @@ static int container_attach(struct vfio_iommu *base, const char *bdf, int group)
 	return 0;
 }
 
+/* A kernel that cannot say (old, or a reply we cannot parse): 0, unchecked, with a warning. */
 static int container_iova_ranges(struct vfio_iommu *base, struct iova_range *ranges,
 				 unsigned int max)
 {
@@ -122,8 +93,10 @@ static int container_iova_ranges(struct vfio_iommu *base, struct iova_range *ran
 	struct vfio_iommu_type1_info *info;
 	int n;
 
-	if (ioctl(iommu->container_fd, VFIO_IOMMU_GET_INFO, &probe) < 0)
-		return -errno;
+	if (ioctl(iommu->container_fd, VFIO_IOMMU_GET_INFO, &probe) < 0) {
+		pr_warn("VFIO_IOMMU_GET_INFO: %s; IOVA ranges not checked", strerror(errno));
+		return 0;
+	}
 	/* The first call tells how large the reply with its capabilities is. */
 	if (probe.argsz <= sizeof(probe) || probe.argsz > 65536)
 		return 0;
@@ -131,12 +104,13 @@ static int container_iova_ranges(struct vfio_iommu *base, struct iova_range *ran
 	if (!info)
 		return -ENOMEM;
 	info->argsz = probe.argsz;
-	if (ioctl(iommu->container_fd, VFIO_IOMMU_GET_INFO, info) < 0) {
-		free(info);
-		return -errno;
-	}
-	n = host_parse_iova_cap(info, info->argsz, ranges, max);
+	n = ioctl(iommu->container_fd, VFIO_IOMMU_GET_INFO, info) < 0 ? -errno
+		: host_parse_iova_cap(info, info->argsz, ranges, max);
 	free(info);
+	if (n < 0) {
+		pr_warn("VFIO_IOMMU_GET_INFO: %s; IOVA ranges not checked", strerror(-n));
+		return 0;
+	}
 	return n;
 }
 
@@ -211,6 +185,7 @@ static void container_destroy(struct vfio_iommu *base)
 
 static const struct vfio_iommu_ops container_ops = {
 	.name = "VFIO container (type1v2)",
+	.backend = VFIO_BACKEND_LEGACY,
 	.attach = container_attach,
 	.iova_ranges = container_iova_ranges,
 	.dma_map = container_dma_map,

@@ -1,5 +1,6 @@
 #include "sysfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -81,4 +82,61 @@ int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 	snprintf(source, sizeof(source), "iommu group %d", group);
 	ret = host_parse_reserved_regions(text, source, out, warn);
 	return ret < 0 ? ret : 0;
+}
+
+int sysfs_vfio_cdev(const char *root, const char *bdf, char *name, size_t len)
+{
+	char path[512];
+	struct dirent *d;
+	int err = -ENOENT;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", root, bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -ENOENT;
+	/* One entry, vfioN (Documentation/driver-api/vfio.rst, "VFIO device cdev"). */
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "vfio", 4) || strspn(d->d_name + 4, "0123456789") == 0 ||
+		    d->d_name[4 + strspn(d->d_name + 4, "0123456789")])
+			continue;
+		snprintf(name, len, "%s", d->d_name);
+		err = 0;
+		break;
+	}
+	closedir(dir);
+	return err;
+}
+
+void sysfs_pci_driver(const char *root, const char *bdf, char *name, size_t len)
+{
+	char path[512], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", root, bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	snprintf(name, len, "%s", n > 0 ? basename(link) : "");
+}
+
+void sysfs_describe_group(const char *root, int group, char *buf, size_t len)
+{
+	char path[512], driver[64];
+	struct dirent *d;
+	size_t used = 0;
+	DIR *dir;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", root, group);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) && used + 64 < len) {
+		if (d->d_name[0] == '.')
+			continue;
+		sysfs_pci_driver(root, d->d_name, driver, sizeof(driver));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s (%s)", used ? ", " : "",
+					 d->d_name, driver[0] ? driver : "no driver");
+	}
+	closedir(dir);
 }

@@ -22,34 +22,28 @@ struct vfio_state {
 };
 
 static int attach_devices(struct vfio_state *s, const char *const *devices,
-			  unsigned int ndevices, struct host_holes *host)
+			  unsigned int ndevices, enum vfio_backend asked, struct host_holes *host)
 {
-	struct iova_range ranges[32];
-	int err, n;
+	enum vfio_backend backend;
+	int err;
 
-	s->iommu = vfio_container_open();
-	if (!s->iommu)
-		return -ENODEV;
 	for (unsigned int i = 0; i < ndevices; i++) {
-		int group;
-
 		if (pci_normalize_bdf(devices[i], s->bdfs[i]))
 			return -EINVAL; /* vfio_collect_host_holes said why */
 		s->nbdfs++;
-		group = sysfs_iommu_group("/sys", s->bdfs[i]);
-		if (group < 0)
-			return group;
-		err = s->iommu->ops->attach(s->iommu, s->bdfs[i], group);
-		if (err)
-			return err;
 	}
-	/* The backend knows every attached device's limits: the planner must too. */
-	n = s->iommu->ops->iova_ranges(s->iommu, ranges, ARRAY_SIZE(ranges));
-	return n > 0 ? host_add_iova_ranges(ranges, (unsigned int)n, s->iommu->ops->name, host) : 0;
+	err = vfio_iommu_choose(asked, "/sys", "/dev", s->bdfs, s->nbdfs, &backend);
+	if (err)
+		return err;
+	s->iommu = vfio_iommu_open(backend);
+	if (!s->iommu)
+		return -ENODEV;
+	pr_debug("IOMMU backend: %s", vfio_backend_name(backend));
+	return vfio_iommu_attach_all(s->iommu, "/sys", s->bdfs, s->nbdfs, host);
 }
 
-int vfio_open(const char *const *devices, unsigned int ndevices, struct host_holes *host,
-	      struct vfio_state **out)
+int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backend backend,
+	      struct host_holes *host, struct vfio_state **out)
 {
 	struct vfio_state *s;
 
@@ -62,26 +56,46 @@ int vfio_open(const char *const *devices, unsigned int ndevices, struct host_hol
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	return attach_devices(s, devices, ndevices, host);
+	return attach_devices(s, devices, ndevices, backend, host);
 }
 
-bool vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
-			    struct host_holes *host)
+enum vfio_backend vfio_backend_used(const struct vfio_state *s)
 {
+	return s && s->iommu ? s->iommu->ops->backend : VFIO_BACKEND_AUTO;
+}
+
+int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
+			   enum vfio_backend asked, struct host_holes *host, struct vfio_probe *out)
+{
+	char bdfs[VFIO_MAX_DEVICES][BDF_LEN];
 	struct host_holes probed = *host;
 	struct vfio_state *s;
-	bool ok;
+	int err;
 
-	if (!ndevices || access("/dev/vfio/vfio", R_OK | W_OK))
-		return false;
-	/* Failing here is expected (not bound, in use): `run` reports it. */
+	out->backend = VFIO_BACKEND_AUTO;
+	out->checked = false;
+	out->source = NULL;
+	if (!ndevices)
+		return 0;
+	if (ndevices > VFIO_MAX_DEVICES)
+		return -E2BIG;
+	for (unsigned int i = 0; i < ndevices; i++)
+		if (pci_normalize_bdf(devices[i], bdfs[i]))
+			return -EINVAL;
+	/* The choice itself may fail loudly: iommufd asked of a kernel without it. */
+	err = vfio_iommu_choose(asked, "/sys", "/dev", bdfs, ndevices, &out->backend);
+	if (err)
+		return err;
+	/* Failing from here is expected (not bound, in use, not root): `run` reports it. */
 	log_quiet_begin();
-	ok = vfio_open(devices, ndevices, &probed, &s) == 0;
+	if (vfio_open(devices, ndevices, out->backend, &probed, &s) == 0) {
+		out->checked = true;
+		out->source = s->iommu->ops->name;
+		*host = probed;
+	}
 	vfio_close(s);
 	log_quiet_end();
-	if (ok)
-		*host = probed;
-	return ok;
+	return 0;
 }
 
 static int map_guest_ram(struct vfio_state *s, struct vm *vm)

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 
+#include "backend.h"
 #include "host_collect.h"
 
 struct vm;
@@ -23,19 +24,30 @@ struct vfio_state;
 
 /*
  * Attaches devices (PCI addresses as given, already checked by
- * vfio_collect_host_holes) and adds the backend's IOVA ranges to host.
- * *out is set even on failure, for vfio_close().
+ * vfio_collect_host_holes) to the IOMMU backend (--vfio-backend; auto
+ * picks one) and adds its IOVA ranges to host. *out is set even on
+ * failure, for vfio_close().
  */
-int vfio_open(const char *const *devices, unsigned int ndevices, struct host_holes *host,
-	      struct vfio_state **out);
+int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backend backend,
+	      struct host_holes *host, struct vfio_state **out);
+
+/* The backend vfio_open attached the devices to; AUTO when none. */
+enum vfio_backend vfio_backend_used(const struct vfio_state *s);
 
 /*
- * For `vmm plan`: adds the IOVA ranges the backend would report for
- * devices, when they can be opened (bound to vfio-pci, not in use);
- * returns false, quietly, when they cannot.
+ * For `vmm plan`: the backend run would use, and the IOVA ranges it would
+ * report for devices added to host when they can be opened (bound to
+ * vfio-pci, not in use, as root); quietly unchecked when they cannot.
+ * Fails, with an error line, only when run would fail to choose a backend.
  */
-bool vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
-			    struct host_holes *host);
+struct vfio_probe {
+	enum vfio_backend backend;   /* AUTO: no devices */
+	bool checked;                /* the IOVA ranges were read */
+	const char *source;          /* from where, when checked: "iommufd IOAS" */
+};
+
+int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
+			   enum vfio_backend asked, struct host_holes *host, struct vfio_probe *out);
 
 int vfio_attach(struct vfio_state *s, struct vm *vm, struct pci_bus *bus);
 /* After the vCPUs and interrupt controller exist: arms INTx. */

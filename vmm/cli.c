@@ -28,6 +28,10 @@ void cli_usage(FILE *out)
 		"                       virtio-net on a tap device (created when no NAME)\n"
 		"      --no-rng         no virtio-rng device\n"
 		"      --vfio BDF       pass a PCI device through (repeatable), e.g. 0000:01:00.0\n"
+		"      --vfio-backend auto|iommufd|legacy\n"
+		"                       IOMMU API for --vfio: iommufd (/dev/iommu, device cdevs) or the\n"
+		"                       legacy VFIO container (/dev/vfio/vfio, groups); auto (default):\n"
+		"                       iommufd when /dev/iommu exists and every device has a cdev\n"
 		"      --reserved FILE  more host reserved regions, in the format of\n"
 		"                       /sys/kernel/iommu_groups/N/reserved_regions (repeatable)\n"
 		"      --console serial|virtio   guest console device (default serial)\n"
@@ -74,7 +78,7 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS };
+       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND };
 
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -156,6 +160,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "vfio", required_argument, NULL, OPT_VFIO },
+		{ "vfio-backend", required_argument, NULL, OPT_VFIO_BACKEND },
 		{ "reserved", required_argument, NULL, OPT_RESERVED },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
@@ -250,6 +255,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 			if (cfg->nvfio == MAX_VFIO)
 				return fail(err, errlen, "at most %d --vfio devices", MAX_VFIO);
 			cfg->vfio[cfg->nvfio++] = optarg;
+			break;
+		case OPT_VFIO_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				cfg->vfio_backend = VFIO_BACKEND_AUTO;
+			else if (!strcmp(optarg, "iommufd"))
+				cfg->vfio_backend = VFIO_BACKEND_IOMMUFD;
+			else if (!strcmp(optarg, "legacy"))
+				cfg->vfio_backend = VFIO_BACKEND_LEGACY;
+			else
+				return fail(err, errlen, "bad --vfio-backend '%s'; use auto, iommufd or legacy", optarg);
 			break;
 		case OPT_RESERVED:
 			if (cfg->nreserved == MAX_RESERVED_FILES)

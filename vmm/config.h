@@ -6,6 +6,7 @@
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "sandbox/sandbox.h"
+#include "vfio/backend.h"
 #include "vfio/host_collect.h"
 
 enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION, CMD_VFIO_BIND, CMD_VFIO_UNBIND };
@@ -31,6 +32,7 @@ struct vm_config {
 	unsigned int nnets;
 	const char *vfio[MAX_VFIO];          /* PCI addresses as given */
 	unsigned int nvfio;
+	enum vfio_backend vfio_backend;      /* --vfio-backend; default auto */
 	const char *reserved_files[MAX_RESERVED_FILES];
 	unsigned int nreserved;
 	bool no_rng;

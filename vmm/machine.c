@@ -69,7 +69,7 @@ static int collect_host_holes(struct machine *m)
 
 static int open_passthrough(struct machine *m)
 {
-	return vfio_open(m->cfg->vfio, m->cfg->nvfio, &m->host, &m->vfio);
+	return vfio_open(m->cfg->vfio, m->cfg->nvfio, m->cfg->vfio_backend, &m->host, &m->vfio);
 }
 
 static void close_passthrough(struct machine *m)

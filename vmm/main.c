@@ -21,14 +21,20 @@ static int cmd_plan(const struct vm_config *cfg)
 	struct boot_images images;
 	struct memory_plan plan;
 	struct host_holes host;
+	struct vfio_probe probe;
+	struct plan_iommu iommu;
 	int err;
 
 	if (vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
 				    "/sys", &host))
 		return EXIT_FAILURE_VMM;
 	/* The IOMMU backend's IOVA ranges too, when the devices are free to open. */
-	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, &host))
+	if (vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, cfg->vfio_backend, &host, &probe))
+		return EXIT_FAILURE_VMM;
+	if (cfg->nvfio && !probe.checked)
 		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");
+	iommu = (struct plan_iommu){ .backend = vfio_backend_name(probe.backend),
+				     .iova_checked = probe.checked, .iova_source = probe.source };
 	/* With -k/-i, the kernel and initrd are placed as `run` would. */
 	if (board_read_images(cfg->kernel, cfg->initrd, &images))
 		return EXIT_FAILURE_VMM;
@@ -39,9 +45,9 @@ static int cmd_plan(const struct vm_config *cfg)
 		return EXIT_FAILURE_VMM;
 	}
 	if (cfg->json)
-		plan_print_json(&plan, cfg->ncpus, stdout);
+		plan_print_json(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
 	else
-		plan_print_table(&plan, cfg->ncpus, stdout);
+		plan_print_table(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
 	return 0;
 }
 

@@ -22,7 +22,8 @@ static unsigned int sorted_placements(const struct memory_plan *plan,
 	return plan->nplacements;
 }
 
-void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *out)
+void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
+		      const struct plan_iommu *iommu, FILE *out)
 {
 	const struct plan_placement *placed[PLAN_MAX_PLACEMENTS];
 	unsigned int nplaced = sorted_placements(plan, placed), next = 0;
@@ -53,6 +54,13 @@ void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *
 	}
 	fprintf(out, "address limit: 0x%llx (%s)\n", (unsigned long long)plan->addr_limit,
 		plan->addr_limit_label);
+	if (!iommu)
+		return;
+	if (iommu->iova_checked)
+		fprintf(out, "IOMMU backend: %s (IOVA ranges from the %s)\n", iommu->backend,
+			iommu->iova_source);
+	else
+		fprintf(out, "IOMMU backend: %s (IOVA ranges not checked)\n", iommu->backend);
 }
 
 static void print_json_string(const char *s, FILE *out)
@@ -69,7 +77,8 @@ static void print_json_string(const char *s, FILE *out)
 	fputc('"', out);
 }
 
-void plan_print_json(const struct memory_plan *plan, unsigned int ncpus, FILE *out)
+void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
+		     const struct plan_iommu *iommu, FILE *out)
 {
 	fprintf(out, "{\"arch\": \"%s\", \"cpus\": %u, \"ram_bytes\": %llu, \"addr_limit\": %llu, \"regions\": [",
 		plan->arch, ncpus, (unsigned long long)plan->ram_size,
@@ -100,5 +109,19 @@ void plan_print_json(const struct memory_plan *plan, unsigned int ncpus, FILE *o
 	}
 	fprintf(out, "\n], \"addr_limit_source\": ");
 	print_json_string(plan->addr_limit_label, out);
+	fprintf(out, ", \"iommu\": ");
+	if (iommu) {
+		fprintf(out, "{\"backend\": ");
+		print_json_string(iommu->backend, out);
+		fprintf(out, ", \"iova_ranges_checked\": %s, \"iova_source\": ",
+			iommu->iova_checked ? "true" : "false");
+		if (iommu->iova_checked)
+			print_json_string(iommu->iova_source, out);
+		else
+			fprintf(out, "null");
+		fputc('}', out);
+	} else {
+		fprintf(out, "null");
+	}
 	fprintf(out, "}\n");
 }

@@ -1,0 +1,82 @@
+/*
+ * Choosing and opening a VM's IOMMU backend (--vfio-backend), and what
+ * every backend does the same way: attach the devices one by one, then
+ * turn the IOVA ranges the kernel reports into the planner's holes.
+ */
+#include "iommu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+const char *vfio_backend_name(enum vfio_backend backend)
+{
+	switch (backend) {
+	case VFIO_BACKEND_IOMMUFD: return "iommufd";
+	case VFIO_BACKEND_LEGACY: return "legacy";
+	case VFIO_BACKEND_AUTO: break;
+	}
+	return "auto";
+}
+
+int vfio_iommu_choose(enum vfio_backend asked, const char *sysfs_root, const char *dev_root,
+		      const char (*bdfs)[BDF_LEN], unsigned int n, enum vfio_backend *chosen)
+{
+	char path[256], cdev[32];
+	bool have_iommufd, all_cdevs = true;
+
+	snprintf(path, sizeof(path), "%s/iommu", dev_root);
+	have_iommufd = access(path, F_OK) == 0;
+	for (unsigned int i = 0; i < n; i++)
+		all_cdevs &= sysfs_vfio_cdev(sysfs_root, bdfs[i], cdev, sizeof(cdev)) == 0;
+	switch (asked) {
+	case VFIO_BACKEND_IOMMUFD:
+		if (!have_iommufd) {
+			pr_err("--vfio-backend iommufd for %s: this kernel has no %s; it needs CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV (or use --vfio-backend legacy)",
+			       n ? bdfs[0] : "the devices", path);
+			return -ENODEV;
+		}
+		/* A device without a cdev is reported by the backend, by name. */
+		*chosen = VFIO_BACKEND_IOMMUFD;
+		return 0;
+	case VFIO_BACKEND_LEGACY:
+		*chosen = VFIO_BACKEND_LEGACY;
+		return 0;
+	case VFIO_BACKEND_AUTO:
+		break;
+	}
+	*chosen = have_iommufd && all_cdevs ? VFIO_BACKEND_IOMMUFD : VFIO_BACKEND_LEGACY;
+	pr_debug("--vfio-backend auto: %s (%s%s)", vfio_backend_name(*chosen),
+		 have_iommufd ? "/dev/iommu present" : "no /dev/iommu",
+		 !have_iommufd ? "" : all_cdevs ? ", every device has a cdev" : ", a device has no cdev");
+	return 0;
+}
+
+struct vfio_iommu *vfio_iommu_open(enum vfio_backend backend)
+{
+	return backend == VFIO_BACKEND_IOMMUFD ? vfio_iommufd_open() : vfio_container_open();
+}
+
+int vfio_iommu_attach_all(struct vfio_iommu *iommu, const char *sysfs_root,
+			  const char (*bdfs)[BDF_LEN], unsigned int n, struct host_holes *host)
+{
+	struct iova_range ranges[32];
+	int err, count;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int group = sysfs_iommu_group(sysfs_root, bdfs[i]);
+
+		if (group < 0)
+			return group; /* vfio_collect_host_holes said why */
+		err = iommu->ops->attach(iommu, bdfs[i], group);
+		if (err)
+			return err;
+	}
+	/* The backend knows every attached device's limits: the planner must too. */
+	count = iommu->ops->iova_ranges(iommu, ranges, ARRAY_SIZE(ranges));
+	if (count <= 0)
+		return count;
+	return host_add_iova_ranges(ranges, (unsigned int)count, iommu->ops->name, host);
+}
