@@ -29,8 +29,10 @@ ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).
 CC := aarch64-linux-gnu-gcc
 OBJCOPY := aarch64-linux-gnu-objcopy
-SYSROOT ?= $(or $(VMM_CACHE),$(HOME)/.cache/vmm)/arm64-sysroot
-CPPFLAGS += -isystem $(SYSROOT)/usr/include
+SYSROOT ?= $(or $(VMM_CACHE),$(HOME)/.cache/vmm)/arm64-sysroot-v2
+# The sysroot's linux/ and asm/ UAPI headers (6.12: iommufd, the VFIO
+# cdev) come before the cross toolchain's 6.1 ones.
+CPPFLAGS += -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 BUILD := build/arm64
 ARCH_SRCS := $(filter-out $(PORTABLE),$(wildcard arch/arm64/*.c))

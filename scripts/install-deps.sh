@@ -6,9 +6,11 @@
 # arm64 (the aarch64 VMM and its nested harness): qemu-system-arm (from
 # bookworm-backports, like qemu-system-x86), the aarch64 cross gcc + libc,
 # and a private sysroot with the arm64 libfdt/libseccomp/liburing -dev
-# packages in ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot (fetched with a
-# separate apt state, see guest-images/arm64/apt.sh; the machine's dpkg gets
-# no foreign architecture). Skipped in ~10 ms when already there.
+# packages and the 6.12 UAPI headers (arm64 linux-libc-dev from
+# bookworm-backports) in ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot-v2
+# (fetched with a separate apt state, see guest-images/arm64/apt.sh; the
+# machine's dpkg gets no foreign architecture). Skipped in ~10 ms when
+# already there.
 #
 # iommufd: the VFIO cdev and iommufd UAPI (<linux/iommufd.h>,
 # VFIO_DEVICE_BIND_IOMMUFD) first appear in Linux 6.6 headers, so

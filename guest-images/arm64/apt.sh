@@ -19,7 +19,10 @@
 #   apt.sh update                 refresh the arm64 package lists (network)
 #   apt.sh sysroot [DIR]          unpack the arm64 -dev packages the static
 #                                 cross build links against into DIR
-#                                 (default ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot);
+#                                 (default ${VMM_CACHE:-~/.cache/vmm}/arm64-sysroot-v2:
+#                                 v2 has the 6.12 UAPI headers; a new name
+#                                 per package set, so checkouts with
+#                                 another set do not undo each other's);
 #                                 does nothing when DIR is already complete
 #   apt.sh apt-get|apt-cache ARGS run apt with the arm64 state (debugging)
 # Sourced (by build-arm64.sh): defines arm64_apt_init, arm64_apt_update,
@@ -65,16 +68,25 @@ arm64_apt_update() {
 	return 0
 }
 
-# arm64_candidate PKG -> candidate version (empty if none)
+# arm64_candidate PKG[/SUITE] -> candidate version (empty if none); with
+# SUITE, the candidate from that suite (bookworm-backports is pinned below
+# the release, so it is never the default candidate).
 arm64_candidate() {
-	arm64_apt_cache policy "$1" 2>/dev/null |
+	local suite=()
+	case $1 in */*) suite=(-o APT::Default-Release="${1#*/}") ;; esac
+	arm64_apt_cache "${suite[@]}" policy "${1%%/*}" 2>/dev/null |
 		awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
 }
 
 # The -dev packages (and the runtime packages holding their .a/.so) that a
-# static aarch64 build of the VMM links against. libc and the kernel UAPI
-# headers come from libc6-dev-arm64-cross (installed by install-deps.sh).
-arm64_sysroot_pkgs="libfdt-dev libfdt1 libseccomp-dev libseccomp2 liburing-dev liburing2"
+# static aarch64 build of the VMM links against. libc comes from
+# libc6-dev-arm64-cross (installed by install-deps.sh); the kernel UAPI
+# headers from the arm64 linux-libc-dev of bookworm-backports (6.12: the
+# cross package's 6.1 headers have no <linux/iommufd.h> nor the VFIO cdev
+# ioctls). The Makefile puts DIR/usr/include and
+# DIR/usr/include/aarch64-linux-gnu (its asm/) first on the include path.
+# PKG/SUITE: that suite's version.
+arm64_sysroot_pkgs="libfdt-dev libfdt1 libseccomp-dev libseccomp2 liburing-dev liburing2 linux-libc-dev/bookworm-backports"
 
 # arm64_sysroot DIR: unpack the packages into DIR (DIR/usr/include,
 # DIR/usr/lib/aarch64-linux-gnu). DIR/.stamp lists what is in it; when it
@@ -89,7 +101,7 @@ arm64_sysroot() {
 	for p in $arm64_sysroot_pkgs; do
 		v=$(arm64_candidate "$p")
 		[ -n "$v" ] || { echo "apt-arm64: no arm64 candidate for $p" >&2; return 1; }
-		pkgs+=("$p=$v")
+		pkgs+=("${p%%/*}=$v")
 	done
 	tmp="$dir.tmp.$$"
 	rm -rf "$tmp"
@@ -115,7 +127,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	case ${1:-} in
 	update) arm64_apt_init; arm64_apt_get update -q ;;
-	sysroot) arm64_sysroot "${2:-${VMM_CACHE:-$HOME/.cache/vmm}/arm64-sysroot}" ;;
+	sysroot) arm64_sysroot "${2:-${VMM_CACHE:-$HOME/.cache/vmm}/arm64-sysroot-v2}" ;;
 	apt-get) shift; arm64_apt_init; arm64_apt_get "$@" ;;
 	apt-cache) shift; arm64_apt_init; arm64_apt_cache "$@" ;;
 	*) sed -n '2,/^arm64_state=/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
