@@ -39,6 +39,11 @@
 #   VMM_CACHE               cache root (default ~/.cache/vmm)
 #   VMM_KERNEL_META_ARM64   kernel meta-package (default linux-image-6.12-arm64)
 #   VMM_L1_KERNEL_META_ARM64  the L1 host's kernel meta-package (default: the same)
+#   VMM_L1_KERNEL_ARM64     iommufd: the L1 host boots the kernel that
+#                           build-host-kernel.sh arm64-cross builds (iommufd,
+#                           the VFIO cdev, everything built in, so
+#                           arm64/l1/modules all resolve to built-ins);
+#                           built first if not cached (~12 min)
 #   CROSS_CC                static cross compiler (default aarch64-linux-gnu-gcc)
 set -euo pipefail
 
@@ -58,6 +63,15 @@ for a in "$@"; do
 done
 
 log() { echo "build-arm64.sh: $*" >&2; }
+
+# The self-built L1 kernel first, before the shared lock (it takes minutes).
+case ${VMM_L1_KERNEL_ARM64:-} in
+'') l1_host= ;;
+iommufd)
+	l1_host=$("$here/build-host-kernel.sh" arm64-cross --print) || exit 1
+	eval "$l1_host" ;;
+*) log "VMM_L1_KERNEL_ARM64=$VMM_L1_KERNEL_ARM64: only 'iommufd' (or empty) is known"; exit 2 ;;
+esac
 
 # shellcheck source=arm64/apt.sh disable=SC1091
 . "$here/arm64/apt.sh"
@@ -119,7 +133,12 @@ kernel_dir() {
 kdir=$(kernel_dir "$kpkg" "$kversion") || exit 1
 kver=$(cat "$kdir/kver")
 kernel="$kdir/root/boot/vmlinuz-$kver"
-l1_kdir=$(kernel_dir "$l1_kpkg" "$l1_kversion") || exit 1
+if [ -n "$l1_host" ]; then
+	l1_kdir=$HOST_KERNEL_DIR
+	l1_kpkg=host-kernel l1_kversion=$(basename "$l1_kdir")
+else
+	l1_kdir=$(kernel_dir "$l1_kpkg" "$l1_kversion") || exit 1
+fi
 l1_kver=$(cat "$l1_kdir/kver")
 l1_kernel="$l1_kdir/root/boot/vmlinuz-$l1_kver"
 

@@ -41,6 +41,7 @@ expect "run without a kernel is a usage error" 2 "no kernel given" -- run
 expect "-c 0 is a usage error" 2 "bad CPU count" -- run -k "$KERNEL" -c 0
 expect "-c above the limit is a usage error" 2 "bad CPU count" -- run -k "$KERNEL" -c 100000
 expect "-m garbage is a usage error" 2 "bad memory size" -- run -k "$KERNEL" -m lots
+expect "an unknown --vfio-backend is a usage error" 2 "bad --vfio-backend 'type1'; use auto, iommufd or legacy" -- run -k "$KERNEL" --vfio-backend type1
 expect "missing kernel file" 1 "cannot open kernel" -- run -k "$tmp/nonexistent"
 expect "a text file is not a bzImage" 1 "not a Linux bzImage" -- run -k "$tmp/text"
 expect "a 100-byte file is too small" 1 "too small" -- run -k "$tmp/tiny"

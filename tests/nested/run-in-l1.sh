@@ -34,6 +34,9 @@
 #                         stdin; Ctrl-A x quits QEMU); no timeouts
 #   VMM_TEST_LOG_DIR=/tmp where the console log goes (path printed at the end)
 #   VMM_CACHE             image cache root, see guest-images/build.sh
+#   VMM_L1_KERNEL=iommufd L1 boots the self-built kernel with iommufd and
+#                         the VFIO cdev (guest-images/build.sh builds it
+#                         once, ~11 min); L2 keeps the Debian kernel
 set -uo pipefail
 
 if [ $# -eq 0 ]; then
@@ -111,7 +114,7 @@ args=(
 	-device intel-iommu,intremap=on,caching-mode=on
 	-device e1000e,netdev=n0 -netdev user,id=n0
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
-	-kernel "$KERNEL" -initrd "$L1_INITRD" -append "$append"
+	-kernel "${L1_KERNEL:-$KERNEL}" -initrd "$L1_INITRD" -append "$append"
 )
 if [ "$interactive" = 1 ]; then
 	# Console and QEMU monitor multiplexed on this terminal; logfile= keeps

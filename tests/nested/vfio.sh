@@ -3,8 +3,25 @@
 # VT-d): L1's e1000e is given to the L2 guest, which must bind its driver,
 # reach the user-net gateway, and take its interrupts as MSI-X (or INTx)
 # without the VMM's userspace on the path.
+#
+# The same checks run on either IOMMU backend:
+#   Debian's L1 kernel (no iommufd): the default --vfio-backend auto falls
+#     back to the legacy container, and --vfio-backend iommufd is one
+#     error line naming CONFIG_IOMMUFD (suite integration-vfio);
+#   the self-built L1 kernel (VMM_L1_KERNEL=iommufd, see
+#     run-integration-iommufd.sh): VFIO_BACKEND=iommufd on every run, the
+#     VMM holds /dev/iommu and the device cdev and no group or container,
+#     auto picks iommufd, both backends plan the same RAM, and a device
+#     whose group another VMM holds is refused (integration-vfio-iommufd).
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 nic=${VFIO_NIC:-0000:00:01.0}
+suite=${SUITE_NAME:-integration-vfio}
+# --vfio-backend for every run and plan ("": the VMM's default, auto).
+backend_args=()
+[ -z "${VFIO_BACKEND:-}" ] || backend_args=(--vfio-backend "$VFIO_BACKEND")
+# The backend the VMM must end up with: iommufd where this kernel has it.
+if [ -e /dev/iommu ]; then expect=${VFIO_BACKEND:-iommufd}; else expect=legacy; fi
+echo "   (IOMMU backend: asked ${VFIO_BACKEND:-auto}, expected $expect)"
 
 net_setup='ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1'
 irq_count='awk "/eth0/ { for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+$/) n += \$i } END { print n + 0 }" /proc/interrupts'
@@ -13,7 +30,7 @@ irq_count='awk "/eth0/ { for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+$/) n += \$
 boot() {
 	local name=$1 script=$2
 	shift 2
-	timeout -k 10 200 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 --vfio "$nic" "$@" \
+	timeout -k 10 200 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 --vfio "$nic" "${backend_args[@]}" "$@" \
 		-p "$(printf '%s' "${PARAMS:-}") vmmtest.run=$(printf '%s\n' "$script" | base64 -w0)" \
 		</dev/null >"$out/$name.log" 2>&1
 	rc=$?
@@ -27,12 +44,37 @@ value() { sed -n "s/^$2=//p" "$out/$1.txt" | head -n1; }
 check "vmm vfio-bind hands the NIC to vfio-pci" \
 	bash -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q vfio-pci"
 
-"$vmm" plan -m 512M --vfio "$nic" > "$out/plan.txt" 2>&1
+"$vmm" plan -m 512M --vfio "$nic" "${backend_args[@]}" > "$out/plan.txt" 2>&1
 check "plan --vfio shows the host MSI window as a hole" grep -q "hole .*host msi (iommu group" "$out/plan.txt"
+check "plan --vfio says the IOMMU backend is $expect and read its IOVA ranges" \
+	grep -q "^IOMMU backend: $expect (IOVA ranges from the" "$out/plan.txt"
+if [ "$expect" = iommufd ]; then
+	check "plan --vfio names the iommufd IOAS as the source of the MSI-window hole" \
+		grep -q "hole .*host IOVA gap (iommufd IOAS)" "$out/plan.txt"
+	check "plan --json names the backend and the IOAS" bash -c \
+		"'$vmm' plan -m 512M --vfio '$nic' ${backend_args[*]} --json | grep -q '\"iommu\": {\"backend\": \"iommufd\", \"iova_ranges_checked\": true, \"iova_source\": \"iommufd IOAS\"}'"
+	# Guest RAM is the same whichever API maps it.
+	"$vmm" plan -m 6G --vfio "$nic" --vfio-backend legacy > "$out/plan-legacy.txt" 2>&1
+	"$vmm" plan -m 6G --vfio "$nic" --vfio-backend iommufd > "$out/plan-iommufd.txt" 2>&1
+	check "legacy and iommufd plan the same guest RAM for -m 6G" bash -c \
+		"grep -q ' ram ' '$out/plan-iommufd.txt' && diff <(grep ' ram ' '$out/plan-legacy.txt') <(grep ' ram ' '$out/plan-iommufd.txt')"
+	"$vmm" plan -m 512M --vfio "$nic" > "$out/plan-auto.txt" 2>&1
+	check "--vfio-backend auto picks iommufd on this kernel" \
+		grep -q "^IOMMU backend: iommufd" "$out/plan-auto.txt"
+else
+	# A kernel without iommufd: asking for it is one line naming the fix.
+	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend iommufd \
+		</dev/null >"$out/no-iommufd.txt" 2>&1
+	rc=$?
+	expect_eq "--vfio-backend iommufd without /dev/iommu exits 1" 1 "$rc"
+	check "... with one line naming CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV" bash -c \
+		"[ \$(wc -l < '$out/no-iommufd.txt') = 1 ] && grep -q 'CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV' '$out/no-iommufd.txt'"
+	cat "$out/no-iommufd.txt"
+fi
 
 # 1. MSI-X: driver binds, ping works, vectors count. Measure the VMM's
 #    userspace CPU while the guest takes interrupts.
-"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 -m 512M --vfio "$nic" -p "vmmtest.run=$(printf '%s\n' "
+"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 -m 512M --vfio "$nic" "${backend_args[@]}" -p "vmmtest.run=$(printf '%s\n' "
 $net_setup
 ping -c 3 -W 3 10.0.2.2 && echo PING=ok
 echo IRQ_BEFORE=\$($irq_count)
@@ -47,7 +89,10 @@ pid=$!
 # utime - guest_time: the VMM's own userspace; stime: the kernel on its behalf.
 cpu() { awk '{ print $14 - $43, $15 }' "/proc/$pid/stat"; }
 wait_for() { for _ in $(seq 300); do grep -q "$1" "$out/msix.log" && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.2; done; return 1; }
+# What the VMM holds while the guest runs: the files of one backend only.
+fds=
 if wait_for TRAFFIC=start; then
+	fds=$(for f in /proc/$pid/fd/*; do readlink "$f"; done 2>/dev/null | grep -E '^/dev/(iommu|vfio)' | sort -u | tr '\n' ' ')
 	read -r u0 s0 < <(cpu); t0=$(date +%s.%N)
 	wait_for TRAFFIC=end
 	read -r u1 s1 < <(cpu); t1=$(date +%s.%N)
@@ -74,6 +119,17 @@ if [ -n "${u0:-}" ] && [ -n "${u1:-}" ]; then
 else
 	fail "VMM CPU measured during the traffic" "markers not seen"
 fi
+echo "   (VMM's /dev/iommu and /dev/vfio files while the guest runs: ${fds:-none})"
+group=$(basename "$(readlink "/sys/bus/pci/devices/$nic/iommu_group")")
+if [ "$expect" = iommufd ]; then
+	check "the VMM holds /dev/iommu and the NIC's cdev /dev/vfio/devices/vfioN" \
+		bash -c "[[ ' $fds' == *' /dev/iommu '* && ' $fds' =~ ' /dev/vfio/devices/vfio'[0-9]+' ' ]]"
+	check "... and no VFIO group (/dev/vfio/$group) or container (/dev/vfio/vfio)" \
+		bash -c "[[ ' $fds' != *' /dev/vfio/$group '* && ' $fds' != *' /dev/vfio/vfio '* && -n '$fds' ]]"
+else
+	check "the VMM holds the container /dev/vfio/vfio and the group /dev/vfio/$group, not /dev/iommu" \
+		bash -c "[[ ' $fds' == *' /dev/vfio/vfio '* && ' $fds' == *' /dev/vfio/$group '* && ' $fds' != *' /dev/iommu '* ]]"
+fi
 check "no guest RAM in the MSI window (guest /proc/iomem)" \
 	bash -c "! grep -E '^ *fee[0-9a-f]+-[0-9a-f]+ : System RAM' '$out/msix.txt'"
 expect_eq "passthrough guest powers off" 0 "$rc"
@@ -98,8 +154,29 @@ check "the reserved range is not guest RAM" \
 kb=$(value reserved "VMMTEST memtotal_kb")
 check "MemTotal still matches -m 512M ($kb kB)" test "${kb:-0}" -ge $((512 * 1024 * 3 / 4))
 
+# 4. iommufd: a device whose group another VMM holds (legacy API) is
+#    refused with one line naming it; the holder is unaffected.
+if [ "$expect" = iommufd ]; then
+	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend legacy \
+		-p "vmmtest.action=hang" </dev/null >"$out/holder.txt" 2>&1 &
+	holder=$!
+	for _ in $(seq 100); do
+		readlink /proc/$holder/fd/* 2>/dev/null | grep -qx "/dev/vfio/$group" && break
+		sleep 0.1
+	done
+	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend iommufd \
+		</dev/null >"$out/busy.txt" 2>&1
+	rc=$?
+	kill -TERM "$holder" 2>/dev/null
+	wait "$holder"
+	cat "$out/busy.txt"
+	expect_eq "iommufd on a NIC whose group another VMM holds exits 1" 1 "$rc"
+	check "... with one line naming the NIC and the group in use" bash -c \
+		"[ \$(wc -l < '$out/busy.txt') = 1 ] && grep -q '$nic is in use.*/dev/vfio/$group' '$out/busy.txt'"
+fi
+
 "$vmm" vfio-unbind "$nic" > /dev/null 2>&1
 check "vmm vfio-unbind gives the NIC back to e1000e" \
 	bash -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q e1000e"
 
-finish integration-vfio
+finish "$suite"

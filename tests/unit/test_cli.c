@@ -108,6 +108,24 @@ static void vfio_bind_takes_exactly_one_address(void **state)
 	assert_non_null(strstr(err, "usage: vmm vfio-unbind BDF"));
 }
 
+static void vfio_backend_is_auto_unless_named(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--vfio", "01:00.0", NULL), 0);
+	assert_int_equal(cfg.vfio_backend, VFIO_BACKEND_AUTO);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--vfio-backend", "iommufd", NULL), 0);
+	assert_int_equal(cfg.vfio_backend, VFIO_BACKEND_IOMMUFD);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--vfio-backend=legacy", NULL), 0);
+	assert_int_equal(cfg.vfio_backend, VFIO_BACKEND_LEGACY);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--vfio-backend", "auto", NULL), 0);
+	assert_int_equal(cfg.vfio_backend, VFIO_BACKEND_AUTO);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--vfio-backend", "type1", NULL), -EINVAL);
+	assert_non_null(strstr(err, "use auto, iommufd or legacy"));
+}
+
 static void sizes_take_binary_suffixes(void **state)
 {
 	u64 v;
@@ -151,6 +169,7 @@ int main(void)
 		cmocka_unit_test(bad_values_are_usage_errors_with_a_hint),
 		cmocka_unit_test(plan_needs_no_kernel),
 		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
+		cmocka_unit_test(vfio_backend_is_auto_unless_named),
 		cmocka_unit_test(sizes_take_binary_suffixes),
 		cmocka_unit_test(sizes_print_readably),
 	};
