@@ -39,7 +39,7 @@ boot panic -m 192M -p "panic=-1 vmmtest.action=panic"
 check "panic with panic=-1 reached userspace first" grep -q "VMMTEST userspace" "$out/panic.log"
 expect_eq "guest panic with panic=-1 exits 3" 3 "$rc"
 
-boot timeout --timeout 40 -m 128M -p "vmmtest.action=hang"
+boot timeout --timeout 60 -m 128M -p "vmmtest.action=hang"
 check "hanging guest reached userspace before the timeout" grep -q "VMMTEST userspace" "$out/timeout.log"
 expect_eq "--timeout exits 124" 124 "$rc"
 

@@ -21,8 +21,9 @@ esac
 passed=0 failed=0
 for p in "${paths[@]}"; do
 	[ "$p" = / ] && continue
-	# The path itself, not a longer name that ends with it ($tmp/root is fine).
-	re="(^|[^A-Za-z0-9_.\$}/])$(printf '%s' "$p" | sed 's/[.[\*^$]/\\&/g')(/|[^A-Za-z0-9_.-]|\$)"
+	# The path itself, not a longer name that ends with it ($tmp/root and
+	# "$(dir)/root" are fine).
+	re="(^|[^A-Za-z0-9_.\$})/])$(printf '%s' "$p" | sed 's/[.[\*^$]/\\&/g')(/|[^A-Za-z0-9_.-]|\$)"
 	# A line about a path inside a guest says so with "guest path".
 	hits=$(git ls-files -z | xargs -0 grep -nIE -- "$re" 2>/dev/null | grep -v 'guest path')
 	if [ -n "$hits" ]; then
