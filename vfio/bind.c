@@ -172,11 +172,16 @@ static int need_vfio_pci(const struct vfio_bind_host *h)
 	return -ENODEV;
 }
 
-/* The device is usable through its group's /dev/vfio/N: tell the user which. */
+/*
+ * The device is usable through its group's /dev/vfio/N (legacy API) and,
+ * on a kernel with the VFIO cdev, /dev/vfio/devices/vfioM (iommufd): tell
+ * the user which.
+ */
 static int report_bound(const struct vfio_bind_host *h, const char *bdf, const char *what)
 {
 	/* On arm64 the group exists only once a driver is bound: read it now. */
 	int group = sysfs_iommu_group(h->sysfs_root, bdf);
+	char cdev[32];
 
 	if (group < 0) {
 		printf("%s: %s, no IOMMU group\n", bdf, what);
@@ -184,7 +189,11 @@ static int report_bound(const struct vfio_bind_host *h, const char *bdf, const c
 			bdf);
 		return 0;
 	}
-	printf("%s: %s, IOMMU group %d: /dev/vfio/%d\n", bdf, what, group, group);
+	if (sysfs_vfio_cdev(h->sysfs_root, bdf, cdev, sizeof(cdev)) == 0)
+		printf("%s: %s, IOMMU group %d: /dev/vfio/%d, cdev /dev/vfio/devices/%s\n", bdf,
+		       what, group, group, cdev);
+	else
+		printf("%s: %s, IOMMU group %d: /dev/vfio/%d\n", bdf, what, group, group);
 	return 0;
 }
 

@@ -281,6 +281,17 @@ static void bind_of_a_vfio_pci_device_succeeds_without_writes(void **state)
 	assert_string_equal(slurp(f, "bus/pci/drivers_probe"), "");
 }
 
+/* A kernel with the VFIO cdev (iommufd): its node is named too. */
+static void bind_names_the_cdev_when_there_is_one(void **state)
+{
+	struct fake *f = *state;
+
+	bind_driver(f, "vfio-pci");
+	mkdirs(f, "bus/pci/devices/" BDF "/vfio-dev/vfio2");
+	assert_int_equal(run(f, public_bind, BDF), 0);
+	assert_string_equal(f->out, BDF ": already bound to vfio-pci, IOMMU group 7: /dev/vfio/7, cdev /dev/vfio/devices/vfio2\n");
+}
+
 /* arm64: no group until a driver is bound, so it is read afterwards. */
 static void bind_reads_the_group_after_binding(void **state)
 {
@@ -410,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bind_takes_the_short_address_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(bind_of_a_driverless_device_skips_unbind, setup, teardown),
 		cmocka_unit_test_setup_teardown(bind_of_a_vfio_pci_device_succeeds_without_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(bind_names_the_cdev_when_there_is_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(bind_reads_the_group_after_binding, setup, teardown),
 		cmocka_unit_test_setup_teardown(bind_loads_vfio_pci_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(bind_without_vfio_pci_leaves_the_device_alone, setup, teardown),
