@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-arm64 demo bench clean
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-arm64 demo bench clean
 
 all: $(DEFAULT_TARGET)
 
@@ -109,6 +109,11 @@ cli-test: deps all
 integration-test: deps all
 	bash tests/nested/run-integration.sh
 
+# The passthrough suite under iommufd, on an L1 kernel built from
+# linux-source-6.12 (once, ~11 min, then cached: build-host-kernel.sh).
+integration-test-iommufd: deps all
+	bash tests/nested/run-integration-iommufd.sh
+
 arm64: deps
 	$(MAKE) ARCH=arm64
 
@@ -123,8 +128,9 @@ test: deps
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
 	-$(MAKE) integration-test
+	-$(MAKE) integration-test-iommufd
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64 integration-arm64-16k
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k
 
 demo: deps all
 	bash tests/nested/demo.sh

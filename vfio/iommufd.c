@@ -9,6 +9,12 @@
  * address (IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA), inside the
  * ranges IOMMU_IOAS_IOVA_RANGES reports once every device is attached.
  * No group or container file is ever opened.
+ *
+ * Order: the devices are bound (which opens them in the kernel) before the
+ * VM exists, since their IOVA ranges must be known to plan its memory;
+ * KVM learns of them later (KVM_DEV_VFIO_FILE_ADD, for coherency). A
+ * driver that reads the KVM pointer at open would see none: vfio-pci on
+ * x86 and arm64 does not (only s390's zPCI and mediated drivers do).
  */
 #include "iommufd.h"
 

@@ -39,6 +39,8 @@ enum vfio_backend vfio_backend_used(const struct vfio_state *s);
  * report for devices added to host when they can be opened (bound to
  * vfio-pci, not in use, as root); quietly unchecked when they cannot.
  * Fails, with an error line, only when run would fail to choose a backend.
+ * With iommufd the probe binds each device, which opens it: the kernel
+ * resets it when the probe lets go, as after a run.
  */
 struct vfio_probe {
 	enum vfio_backend backend;   /* AUTO: no devices */
