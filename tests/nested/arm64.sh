@@ -2,6 +2,9 @@
 # Integration tests of the arm64 VMM inside the arm64 L1 (real KVM with
 # vGICv3 + ITS, an e1000e behind SMMUv3). Runs under L1's busybox sh, so
 # it is POSIX sh, not bash. Prints "integration-arm64: N passed, N failed".
+# VFIO_BACKEND=iommufd (on an L1 with the self-built iommufd kernel, see
+# run-integration-arm64.sh): the passthrough runs use iommufd, and the VMM
+# must hold /dev/iommu and the NIC's cdev, no group or container.
 # The binary of this checkout (L1 sees the outer folders at their paths).
 vmm=${VMM_ARM64:-$(cd "$(dirname "$0")/../.." && pwd)/build/arm64/vmm-static}
 nic=${VFIO_NIC:-0000:00:01.0}
@@ -37,6 +40,7 @@ boot() {
 		-p "panic=-1 ${PARAMS:-} vmmtest.run=$(printf '%s\n' "$script" | base64 -w0)" \
 		</dev/null >"$out/$name.log" 2>&1
 	rc=$?
+	echo "$rc" > "$out/$name.rc"
 	echo "   ($name: exit $rc)"
 }
 
@@ -63,24 +67,53 @@ boot reboot 'reboot -f' -m 256M
 expect_eq "PSCI SYSTEM_RESET exits 3" 3 "$rc"
 
 # 3. Passthrough of the e1000e behind SMMUv3.
+backend=${VFIO_BACKEND:+--vfio-backend $VFIO_BACKEND}
+if [ -e /dev/iommu ]; then expect=${VFIO_BACKEND:-iommufd}; else expect=legacy; fi
 "$vmm" vfio-bind "$nic" > "$out/bind.log" 2>&1
 check "vfio-bind hands the NIC to vfio-pci (arm64: the group appears on binding)" \
 	sh -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q vfio-pci"
-"$vmm" plan -m 1G --vfio "$nic" > "$out/plan.log" 2>&1
+# shellcheck disable=SC2086 # $backend is empty or two words
+"$vmm" plan -m 1G --vfio "$nic" $backend > "$out/plan.log" 2>&1
 check "plan shows the SMMU MSI window as a hole at 0x8000000" \
 	grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host msi" "$out/plan.log"
+check "plan says the IOMMU backend is $expect" grep -q "^IOMMU backend: $expect (IOVA ranges from" "$out/plan.log"
+[ "$expect" != iommufd ] ||
+	check "plan names the iommufd IOAS as the source of the SMMU MSI-window hole" \
+		grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host IOVA gap (iommufd IOAS)" "$out/plan.log"
+# In the background: what the VMM holds is read while the guest runs.
+# shellcheck disable=SC2086
 boot vfio '
 ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1
 ping -c 3 -W 3 10.0.2.2 && echo PING=ok
 awk "/ITS.*eth0/ { n += \$2 + \$3 } END { print \"NIC_IRQS=\" n }" /proc/interrupts
 grep "System RAM" /proc/iomem
-' -c 2 -m 1G --vfio "$nic"
+echo FDS=now; sleep 3
+' -c 2 -m 1G --vfio "$nic" $backend &
+fds=
+for _ in $(seq 1500); do
+	pid=$(pgrep -n -f "vmm-static run .*--vfio $nic") || pid=
+	if [ -n "$pid" ] && grep -q FDS=now "$out/vfio.log" 2>/dev/null; then
+		fds=$(for f in /proc/$pid/fd/*; do readlink "$f"; done 2>/dev/null | grep -E '^/dev/(iommu|vfio)' | sort -u | tr '\n' ' ')
+		break
+	fi
+	sleep 0.2
+done
+wait
+echo "   (the VMM's /dev/iommu and /dev/vfio files while the guest runs: ${fds:-none})"
+group=$(basename "$(readlink "/sys/bus/pci/devices/$nic/iommu_group")")
+if [ "$expect" = iommufd ]; then
+	check "the VMM holds /dev/iommu and the NIC's cdev, no group or container" sh -c \
+		"echo ' $fds' | grep -q ' /dev/iommu ' && echo ' $fds' | grep -Eq ' /dev/vfio/devices/vfio[0-9]+ ' && ! echo ' $fds' | grep -Eq ' /dev/vfio/($group|vfio) '"
+else
+	check "the VMM holds the container and the group /dev/vfio/$group, not /dev/iommu" sh -c \
+		"echo ' $fds' | grep -q ' /dev/vfio/vfio ' && echo ' $fds' | grep -q ' /dev/vfio/$group ' && ! echo ' $fds' | grep -q ' /dev/iommu '"
+fi
 check "the guest's e1000e driver binds the passed-through NIC" has vfio "eth0: Intel(R) PRO/1000"
 check "the guest pings 10.0.2.2 through the NIC" has vfio PING=ok
 check "the NIC's MSI-X vectors are ITS MSIs counting in the guest" test "$(value vfio NIC_IRQS)" -gt 0
 check "guest RAM has a hole at the SMMU MSI window (/proc/iomem)" \
 	sh -c "grep -q '^ *00000000-07ffffff : System RAM' '$out/vfio.log' && grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
-expect_eq "passthrough guest powers off" 0 "$rc"
+expect_eq "passthrough guest powers off" 0 "$(cat "$out/vfio.rc")"
 
 # 4. INTx: the same NIC with MSI off in the guest, through the interrupt-map SPIs.
 PARAMS=pci=nomsi
@@ -88,7 +121,7 @@ boot intx '
 ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1
 ping -c 3 -W 3 10.0.2.2 && echo PING=ok
 grep eth0 /proc/interrupts
-' -c 2 -m 512M --vfio "$nic"
+' -c 2 -m 512M --vfio "$nic" $backend
 PARAMS=
 check "with pci=nomsi the NIC still pings (INTx via a GIC SPI)" has intx PING=ok
 check "with pci=nomsi the NIC interrupt is a level-triggered GIC SPI" has intx "GICv3 .* Level .*eth0"

@@ -4,7 +4,10 @@
 # kernel and on its 16 KiB-page kernel (linux-image-arm64-16k, the page
 # size of Apple-silicon hosts); the L2 guest keeps its 4 KiB kernel. Status
 # 125 from the harness means the L1 host itself failed: that run is tried
-# once more. ARM64_PAGES="4k" runs only the first.
+# once more. ARM64_PAGES="4k" runs only the first. ARM64_IOMMUFD=1 adds a
+# third run, integration-arm64-iommufd: an L1 on the self-built iommufd
+# kernel (guest-images/build-host-kernel.sh arm64-cross, ~12 min once),
+# the passthrough runs with --vfio-backend iommufd.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,13 +20,14 @@ VMM_ARM64_SHA256=$(sha256sum "$VMM_ARM64" | cut -d' ' -f1)
 export VMM_ARM64_SHA256
 
 # run_suite SUITE_NAME PAGE_BYTES [L1 kernel meta-package]
+# (VMM_L1_KERNEL_ARM64 and VFIO_BACKEND pass through when set)
 run_suite() {
 	local log rc
 	export SUITE_NAME=$1 EXPECT_PAGE_SIZE=$2
 	log=$(mktemp)
 	for attempt in 1 2; do
 		VMM_L1_KERNEL_META_ARM64=${3:-} \
-		L1_ENV="VMM_ARM64 VMM_ARM64_SHA256 SUITE_NAME EXPECT_PAGE_SIZE" \
+		L1_ENV="VMM_ARM64 VMM_ARM64_SHA256 SUITE_NAME EXPECT_PAGE_SIZE VFIO_BACKEND" \
 		L1_TIMEOUT=${L1_TIMEOUT:-900} \
 			bash "$here/run-in-l1-arm64.sh" "$here/arm64.sh" | tee "$log"
 		rc=${PIPESTATUS[0]}
@@ -42,4 +46,7 @@ run_suite integration-arm64 4096 || rc=1
 case ${ARM64_PAGES:-4k 16k} in
 *16k*) run_suite integration-arm64-16k 16384 linux-image-6.12-arm64-16k || rc=1 ;;
 esac
+if [ "${ARM64_IOMMUFD:-0}" = 1 ]; then
+	VMM_L1_KERNEL_ARM64=iommufd VFIO_BACKEND=iommufd run_suite integration-arm64-iommufd 4096 || rc=1
+fi
 exit "$rc"
