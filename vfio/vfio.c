@@ -60,11 +60,6 @@ int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backe
 	return attach_devices(s, devices, ndevices, backend, host);
 }
 
-enum vfio_backend vfio_backend_used(const struct vfio_state *s)
-{
-	return s && s->iommu ? s->iommu->ops->backend : VFIO_BACKEND_AUTO;
-}
-
 int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
 			   enum vfio_backend asked, struct host_holes *host, struct vfio_probe *out)
 {

@@ -31,9 +31,6 @@ struct vfio_state;
 int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backend backend,
 	      struct host_holes *host, struct vfio_state **out);
 
-/* The backend vfio_open attached the devices to; AUTO when none. */
-enum vfio_backend vfio_backend_used(const struct vfio_state *s);
-
 /*
  * For `vmm plan`: the backend run would use, and the IOVA ranges it would
  * report for devices added to host when they can be opened (bound to
