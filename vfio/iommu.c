@@ -21,19 +21,31 @@ const char *vfio_backend_name(enum vfio_backend backend)
 	return "auto";
 }
 
+/* bdf has a cdev this process may open (auto does not pick what it cannot use). */
+static bool usable_cdev(const char *sysfs_root, const char *dev_root, const char *bdf)
+{
+	char cdev[32], path[256];
+
+	if (sysfs_vfio_cdev(sysfs_root, bdf, cdev, sizeof(cdev)))
+		return false;
+	snprintf(path, sizeof(path), "%s/vfio/devices/%s", dev_root, cdev);
+	return access(path, R_OK | W_OK) == 0;
+}
+
 int vfio_iommu_choose(enum vfio_backend asked, const char *sysfs_root, const char *dev_root,
 		      const char (*bdfs)[BDF_LEN], unsigned int n, enum vfio_backend *chosen)
 {
-	char path[256], cdev[32];
+	char path[256];
 	bool have_iommufd, all_cdevs = true;
 
 	snprintf(path, sizeof(path), "%s/iommu", dev_root);
-	have_iommufd = access(path, F_OK) == 0;
+	have_iommufd = access(path, R_OK | W_OK) == 0;
 	for (unsigned int i = 0; i < n; i++)
-		all_cdevs &= sysfs_vfio_cdev(sysfs_root, bdfs[i], cdev, sizeof(cdev)) == 0;
+		all_cdevs &= usable_cdev(sysfs_root, dev_root, bdfs[i]);
 	switch (asked) {
 	case VFIO_BACKEND_IOMMUFD:
-		if (!have_iommufd) {
+		/* Present but not ours to open: the backend says so when it tries. */
+		if (access(path, F_OK)) {
 			pr_err("--vfio-backend iommufd for %s: this kernel has no %s; it needs CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV (or use --vfio-backend legacy)",
 			       n ? bdfs[0] : "the devices", path);
 			return -ENODEV;
@@ -49,8 +61,8 @@ int vfio_iommu_choose(enum vfio_backend asked, const char *sysfs_root, const cha
 	}
 	*chosen = have_iommufd && all_cdevs ? VFIO_BACKEND_IOMMUFD : VFIO_BACKEND_LEGACY;
 	pr_debug("--vfio-backend auto: %s (%s%s)", vfio_backend_name(*chosen),
-		 have_iommufd ? "/dev/iommu present" : "no /dev/iommu",
-		 !have_iommufd ? "" : all_cdevs ? ", every device has a cdev" : ", a device has no cdev");
+		 have_iommufd ? "/dev/iommu usable" : "no usable /dev/iommu",
+		 !have_iommufd ? "" : all_cdevs ? ", every device has a cdev" : ", a device has no usable cdev");
 	return 0;
 }
 

@@ -52,9 +52,9 @@ struct vfio_iommu *vfio_iommufd_open(void);
 
 /*
  * Resolves asked for these devices (normalized PCI addresses): auto is
- * iommufd when dev_root/iommu exists and every device has a VFIO cdev in
- * sysfs_root, else legacy. iommufd asked on a kernel without /dev/iommu
- * is an error line and -ENODEV.
+ * iommufd when this process may open dev_root/iommu and every device's
+ * VFIO cdev (found in sysfs_root), else legacy. iommufd asked on a kernel
+ * without /dev/iommu is an error line and -ENODEV.
  */
 int vfio_iommu_choose(enum vfio_backend asked, const char *sysfs_root, const char *dev_root,
 		      const char (*bdfs)[BDF_LEN], unsigned int n, enum vfio_backend *chosen);

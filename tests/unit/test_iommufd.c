@@ -223,6 +223,8 @@ static int setup(void **state)
 	snprintf(F.sys, sizeof(F.sys), "%s/sys", F.root);
 	snprintf(F.dev, sizeof(F.dev), "%s/dev", F.root);
 	sh("mkdir -p %s %s/vfio/devices && touch %s/iommu", F.sys, F.dev, F.dev);
+	for (int i = 0; i < 16; i++)
+		sh("touch %s/vfio/devices/vfio%d", F.dev, i);
 	return 0;
 }
 
@@ -642,6 +644,10 @@ static void auto_picks_iommufd_only_when_every_device_can(void **state)
 	assert_int_equal(vfio_iommu_choose(VFIO_BACKEND_AUTO, F.sys, F.dev, bdfs, 2, &chosen), 0);
 	assert_int_equal(chosen, VFIO_BACKEND_LEGACY);
 	assert_int_equal(vfio_iommu_choose(VFIO_BACKEND_LEGACY, F.sys, F.dev, bdfs, 1, &chosen), 0);
+	assert_int_equal(chosen, VFIO_BACKEND_LEGACY);
+	/* A cdev in sysfs whose node this process cannot open is no cdev for auto. */
+	sh("rm %s/vfio/devices/vfio0", F.dev);
+	assert_int_equal(vfio_iommu_choose(VFIO_BACKEND_AUTO, F.sys, F.dev, bdfs, 1, &chosen), 0);
 	assert_int_equal(chosen, VFIO_BACKEND_LEGACY);
 
 	/* A kernel without iommufd: auto falls back, iommufd asked is one error line. */
