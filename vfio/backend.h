@@ -2,7 +2,7 @@
  * Which IOMMU backend passthrough uses (--vfio-backend): iommufd
  * (/dev/iommu, one IOAS, each device through its VFIO cdev), the legacy
  * VFIO container (/dev/vfio/vfio, the devices' groups, type1v2), or auto:
- * iommufd when /dev/iommu exists and every device has a cdev, else legacy.
+ * iommufd when /dev/iommu and every device's cdev can be opened, else legacy.
  */
 #ifndef VFIO_BACKEND_H
 #define VFIO_BACKEND_H
