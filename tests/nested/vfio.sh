@@ -43,6 +43,8 @@ value() { sed -n "s/^$2=//p" "$out/$1.txt" | head -n1; }
 "$vmm" vfio-bind "$nic" > "$out/bind.txt" 2>&1
 check "vmm vfio-bind hands the NIC to vfio-pci" \
 	bash -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q vfio-pci"
+[ "$expect" != iommufd ] ||
+	check "vmm vfio-bind names the NIC's cdev" grep -q ", cdev /dev/vfio/devices/vfio[0-9]*$" "$out/bind.txt"
 
 "$vmm" plan -m 512M --vfio "$nic" "${backend_args[@]}" > "$out/plan.txt" 2>&1
 check "plan --vfio shows the host MSI window as a hole" grep -q "hole .*host msi (iommu group" "$out/plan.txt"
@@ -154,14 +156,16 @@ check "the reserved range is not guest RAM" \
 kb=$(value reserved "VMMTEST memtotal_kb")
 check "MemTotal still matches -m 512M ($kb kB)" test "${kb:-0}" -ge $((512 * 1024 * 3 / 4))
 
-# 4. iommufd: a device whose group another VMM holds (legacy API) is
-#    refused with one line naming it; the holder is unaffected.
-if [ "$expect" = iommufd ]; then
-	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend legacy \
+# 4. iommufd: a device another VMM holds, through its group (legacy API)
+#    or its cdev (iommufd), is refused with one line naming it.
+# busy HOLDER_BACKEND FILE_IT_HOLDS: runs an iommufd VMM while another holds the NIC.
+busy() {
+	local holder
+	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend "$1" \
 		-p "vmmtest.action=hang" </dev/null >"$out/holder.txt" 2>&1 &
 	holder=$!
 	for _ in $(seq 100); do
-		readlink /proc/$holder/fd/* 2>/dev/null | grep -qx "/dev/vfio/$group" && break
+		readlink /proc/$holder/fd/* 2>/dev/null | grep -qE "^$2\$" && break
 		sleep 0.1
 	done
 	"$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M --vfio "$nic" --vfio-backend iommufd \
@@ -170,9 +174,16 @@ if [ "$expect" = iommufd ]; then
 	kill -TERM "$holder" 2>/dev/null
 	wait "$holder"
 	cat "$out/busy.txt"
+}
+if [ "$expect" = iommufd ]; then
+	busy legacy "/dev/vfio/$group"
 	expect_eq "iommufd on a NIC whose group another VMM holds exits 1" 1 "$rc"
 	check "... with one line naming the NIC and the group in use" bash -c \
 		"[ \$(wc -l < '$out/busy.txt') = 1 ] && grep -q '$nic is in use.*/dev/vfio/$group' '$out/busy.txt'"
+	busy iommufd "/dev/vfio/devices/vfio[0-9]+"
+	expect_eq "iommufd on a NIC another iommufd VMM holds exits 1" 1 "$rc"
+	check "... with one line naming the NIC and its bound cdev" bash -c \
+		"[ \$(wc -l < '$out/busy.txt') = 1 ] && grep -q '$nic is in use.*already bound to another iommufd' '$out/busy.txt'"
 fi
 
 "$vmm" vfio-unbind "$nic" > /dev/null 2>&1
