@@ -141,6 +141,21 @@ static int add_holes(struct memory_plan *plan, struct occupancy *occ,
 	return 0;
 }
 
+/*
+ * True when host holes leave nothing between from and the address limit:
+ * a reserved region the size of the address space, say. Saying so beats
+ * the first window's "no room" error, which would blame the window.
+ */
+static bool holes_cover_everything(const struct occupancy *occ, u64 from, u64 limit)
+{
+	u64 cursor = from;
+	int hit;
+
+	while (cursor < limit && (hit = first_overlap(occ, cursor, 1)) >= 0)
+		cursor = occ->end[hit];
+	return cursor >= limit;
+}
+
 static int place_window(struct memory_plan *plan, struct occupancy *occ,
 			const struct plan_window_request *w, u64 ram_end, const char *limit_label)
 {
@@ -267,6 +282,16 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	err = add_holes(plan, &occ, forbidden, nforbidden);
 	if (err)
 		return err;
+	if (holes_cover_everything(&occ, policy->ram_base, policy->addr_limit)) {
+		char holes[384];
+
+		describe_holes(plan, policy->ram_base, policy->addr_limit, holes, sizeof(holes));
+		snprintf(plan->error, sizeof(plan->error),
+			 "the host's reserved regions cover every guest address from 0x%llx to the %s at 0x%llx, so no RAM can be placed: %s",
+			 (unsigned long long)policy->ram_base, policy->addr_limit_label,
+			 (unsigned long long)policy->addr_limit, holes);
+		return -ENOSPC;
+	}
 
 	/* Fixed windows, then those that shape the low hole, then RAM. */
 	for (unsigned int i = 0; i < policy->nwindows; i++) {

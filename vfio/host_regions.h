@@ -21,13 +21,16 @@
 typedef void (*host_warn_fn)(const char *message);
 
 /*
- * Parses reserved_regions text; source names it in labels ("iommu group 7",
- * "file board.txt"). Malformed lines and unknown types are reported through
- * warn and skipped (unknown types are still kept as holes: the kernel knows
- * better than we do). Returns the number of regions added or -E2BIG.
+ * Parses size bytes of reserved_regions text; source names it in labels
+ * ("iommu group 7", "file board.txt"). Numbers are hexadecimal and must
+ * fit 64 bits. Malformed lines (overflow, a sign, garbage, end below
+ * start) and unknown types are reported through warn with the line
+ * number; malformed lines are skipped, unknown types kept as holes (the
+ * kernel knows better than we do). A region reaching 2^64 - 1 becomes a
+ * hole up to there. Returns the number of regions added or -E2BIG.
  */
-int host_parse_reserved_regions(const char *text, const char *source, struct host_holes *out,
-				host_warn_fn warn);
+int host_parse_reserved_regions(const char *text, size_t size, const char *source,
+				struct host_holes *out, host_warn_fn warn);
 
 /*
  * Finds the IOVA-range capability in a VFIO_IOMMU_GET_INFO reply of len

@@ -18,11 +18,8 @@ int pci_normalize_bdf(const char *text, char out[BDF_LEN]);
  */
 int sysfs_iommu_group(const char *root, const char *bdf);
 
-/* Adds the reserved regions of group's sysfs file to out. */
+/* Adds the reserved regions of group's sysfs file to out; -EFBIG beyond FILE_MAX_TEXT. */
 int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 			    host_warn_fn warn);
-
-/* Reads a whole small text file (sysfs attribute, --reserved file). */
-int read_text_file(const char *path, char *buf, size_t len);
 
 #endif

@@ -47,7 +47,7 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot)
 	char err[200], cmdline[2048], sz[32];
 	int ret;
 
-	ret = file_read_all(boot->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(boot->kernel, "kernel", FILE_MAX_IMAGE, &image, &image_len);
 	if (ret)
 		return ret;
 	ret = arm64_image_parse(image, image_len, &info, err, sizeof(err));
@@ -70,7 +70,7 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot)
 	ret = find_room(b->plan, kernel + info.image_size, ARM64_FDT_MAX_SIZE, 2 * MiB,
 			&pf->fdt_addr);
 	if (!ret && boot->initrd) {
-		ret = file_read_all(boot->initrd, "initrd", &initrd, &initrd_len);
+		ret = file_read_all(boot->initrd, "initrd", FILE_MAX_IMAGE, &initrd, &initrd_len);
 		if (!ret)
 			ret = find_room(b->plan, pf->fdt_addr + ARM64_FDT_MAX_SIZE, initrd_len,
 					4096, &initrd_addr);

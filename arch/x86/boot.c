@@ -79,7 +79,7 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 	char err[256], cmdline[X86_BOOT_CMDLINE_MAX], sz[32];
 	int ret, nentries, cmdline_len;
 
-	ret = file_read_all(boot->kernel, "kernel", &image, &image_len);
+	ret = file_read_all(boot->kernel, "kernel", FILE_MAX_IMAGE, &image, &image_len);
 	if (ret)
 		return ret;
 	ret = bzimage_parse(image, image_len, &info, err, sizeof(err));
@@ -104,7 +104,7 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 	if (boot->initrd) {
 		u64 max_end = (u64)info.initrd_addr_max + 1;
 
-		ret = file_read_all(boot->initrd, "initrd", &initrd, &initrd_len);
+		ret = file_read_all(boot->initrd, "initrd", FILE_MAX_IMAGE, &initrd, &initrd_len);
 		if (ret)
 			goto out;
 		if (info.xloadflags & BZIMAGE_XLF_ABOVE_4G)
