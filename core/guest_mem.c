@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "log.h"
+#include "size.h"
 
 #define GUARD 4096ULL
 
@@ -85,4 +86,16 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
 		return -EFAULT;
 	memcpy(dst, src, len);
 	return 0;
+}
+
+int guest_mem_load(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
+		   const char *what)
+{
+	char sz[32];
+
+	if (!guest_mem_write(mem, gpa, src, len))
+		return 0;
+	pr_err("the %s (%s) does not fit in guest memory at 0x%llx", what,
+	       format_size(len, sz, sizeof(sz)), (unsigned long long)gpa);
+	return -EFAULT;
 }

@@ -64,7 +64,9 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot)
 		       format_size(info.image_size, err, sizeof(err)));
 		goto out;
 	}
-	guest_mem_write(&vm->mem, kernel, image, image_len);
+	ret = guest_mem_load(&vm->mem, kernel, image, image_len, "kernel");
+	if (ret)
+		goto out;
 
 	/* The device tree right after the kernel, 2 MiB aligned (booting.rst). */
 	ret = find_room(b->plan, kernel + info.image_size, ARM64_FDT_MAX_SIZE, 2 * MiB,
@@ -78,7 +80,7 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot)
 			pr_err("initrd '%s' (%s) does not fit in guest RAM after the kernel; use a larger -m",
 			       boot->initrd, format_size(initrd_len, sz, sizeof(sz)));
 		if (!ret)
-			guest_mem_write(&vm->mem, initrd_addr, initrd, initrd_len);
+			ret = guest_mem_load(&vm->mem, initrd_addr, initrd, initrd_len, "initrd");
 	}
 	if (ret)
 		goto out;
@@ -96,7 +98,9 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot)
 		ret = -EINVAL;
 		goto out;
 	}
-	guest_mem_write(&vm->mem, pf->fdt_addr, fdt, ARM64_FDT_MAX_SIZE);
+	ret = guest_mem_load(&vm->mem, pf->fdt_addr, fdt, ARM64_FDT_MAX_SIZE, "device tree");
+	if (ret)
+		goto out;
 	pf->kernel_entry = kernel;
 	pr_debug("kernel at 0x%llx, fdt at 0x%llx, initrd at 0x%llx",
 		 (unsigned long long)kernel, (unsigned long long)pf->fdt_addr,

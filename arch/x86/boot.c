@@ -19,22 +19,33 @@
 #define KERNEL_MIN_ADDRESS (1 * MiB)
 #define LOADER_TYPE_UNDEFINED 0xff
 
+/*
+ * [addr, addr + size) inside bank and below 4 GiB, which our page tables
+ * map; written so that no header value can make it wrap.
+ */
+static bool kernel_fits(const struct plan_region *bank, u64 addr, u64 size)
+{
+	u64 end = MIN(bank->start + bank->size, 4 * GiB);
+
+	return addr >= bank->start && addr < end && size <= end - addr;
+}
+
 int x86_choose_kernel_address(const struct memory_plan *plan, u64 pref, u64 align,
 			      u64 size, u64 *out)
 {
 	const struct plan_region *bank;
 
 	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++) {
-		if (pref >= bank->start && pref + size <= bank->start + bank->size) {
+		if (kernel_fits(bank, pref, size)) {
 			*out = pref;
 			return 0;
 		}
 	}
-	/* A relocatable kernel can go to any aligned spot; our page tables cover 4 GiB. */
+	/* A relocatable kernel can go to any aligned spot. */
 	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++) {
 		u64 start = ALIGN_UP(MAX(bank->start, KERNEL_MIN_ADDRESS), align);
 
-		if (start + size <= bank->start + bank->size && start + size <= 4 * GiB) {
+		if (start >= bank->start && kernel_fits(bank, start, size)) {
 			*out = start;
 			return 0;
 		}
@@ -98,8 +109,10 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 		       (unsigned long long)info.pref_address);
 		goto out;
 	}
-	guest_mem_write(&vm->mem, kernel_addr, image + info.setup_size,
-			image_len - info.setup_size);
+	ret = guest_mem_load(&vm->mem, kernel_addr, image + info.setup_size, image_len - info.setup_size,
+			      "kernel");
+	if (ret)
+		goto out;
 
 	if (boot->initrd) {
 		u64 max_end = (u64)info.initrd_addr_max + 1;
@@ -117,7 +130,9 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 			       (unsigned long long)max_end);
 			goto out;
 		}
-		guest_mem_write(&vm->mem, initrd_addr, initrd, initrd_len);
+		ret = guest_mem_load(&vm->mem, initrd_addr, initrd, initrd_len, "initrd");
+		if (ret)
+			goto out;
 	}
 
 	cmdline_len = board_cmdline(boot, cmdline, MIN(sizeof(cmdline), (size_t)info.cmdline_size + 1));
@@ -126,9 +141,18 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 		ret = -E2BIG;
 		goto out;
 	}
-	guest_mem_write(&vm->mem, X86_BOOT_CMDLINE, cmdline, (u64)cmdline_len + 1);
+	ret = guest_mem_load(&vm->mem, X86_BOOT_CMDLINE, cmdline, (u64)cmdline_len + 1,
+			      "kernel command line");
+	if (ret)
+		goto out;
 
 	bp = guest_mem_ptr(&vm->mem, X86_BOOT_PARAMS, sizeof(*bp));
+	if (!bp) {
+		pr_err("the boot parameters (zero page) do not fit in guest memory at 0x%llx",
+		       (unsigned long long)X86_BOOT_PARAMS);
+		ret = -EFAULT;
+		goto out;
+	}
 	memset(bp, 0, sizeof(*bp));
 	/* The setup header is copied as the kernel wrote it, then filled in. */
 	memcpy((u8 *)bp + 0x1f1, image + 0x1f1,
