@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "core/size.h"
 #include "device_set.h"
@@ -36,6 +37,20 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 		return -EINVAL;
 	}
 	return board_plan(layout, &req, plan);
+}
+
+/*
+ * A kernel or initrd that cannot be read is refused before anything is
+ * allocated (and before SIGTERM is blocked): a FIFO would otherwise hang
+ * the load phase with all of guest RAM mapped.
+ */
+static int check_boot_files(struct machine *m)
+{
+	int err = file_check_regular(m->cfg->kernel, "kernel");
+
+	if (!err && m->cfg->initrd)
+		err = file_check_regular(m->cfg->initrd, "initrd");
+	return err;
 }
 
 /* The host's holes come first: sysfs and --reserved files, then the IOMMU backend. */
@@ -279,6 +294,7 @@ struct phase {
 };
 
 static const struct phase phases[] = {
+	{ "boot files", check_boot_files, NULL },
 	{ "host holes", collect_host_holes, NULL },
 	{ "passthrough devices", open_passthrough, close_passthrough },
 	{ "memory plan", plan_memory, NULL },
