@@ -28,12 +28,19 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/vm.h"
 
 #define SECTOR_SIZE 512ULL
+/*
+ * Requests per callback (see struct virtio_budget): as many as the ring
+ * has SQEs, so that real I/O stalls on the ring before the budget, and
+ * only requests answered at once (errors, GET_ID) meet it.
+ */
+#define BLK_BUDGET VIRTIO_BLK_RING_ENTRIES
 #define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr) /* type, ioprio, sector: 16 bytes */
 
 /* One request the device has taken from the ring and not yet returned. */
@@ -62,6 +69,7 @@ struct virtio_blk {
 	bool pushed;         /* used entries not yet signalled to the driver */
 	bool draining;       /* reset/destroy: complete nothing towards the guest */
 	bool warned_io;
+	bool abandoned;      /* a drain gave up on the backing store: failed for good */
 	u64 capacity;        /* 512-byte sectors */
 	struct virtio_blk_config config; /* little-endian, as the driver reads it */
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -394,6 +402,7 @@ static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
  */
 static void blk_process_queue(struct virtio_blk *blk)
 {
+	struct virtio_budget budget = virtio_budget(&blk->dev, 0, BLK_BUDGET);
 	struct virtqueue *vq;
 	int ret;
 
@@ -406,6 +415,8 @@ static void blk_process_queue(struct virtio_blk *blk)
 			blk->stalled = true;
 			return;
 		}
+		if (!virtio_budget_take(&budget))
+			return;
 		ret = vq_pop(vq, &blk->chain);
 		if (ret == 0)
 			return;
@@ -473,13 +484,43 @@ static void blk_ring_restart(struct virtio_blk *blk)
 	}
 }
 
+static u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The backing store did not answer in time. Closing the ring makes the
+ * kernel cancel what it can and finish the rest in the background,
+ * and no late completion can reach a slot we reuse. But a read that
+ * completes later still lands in guest memory the driver has taken back,
+ * so the device must not serve that driver again: it refuses DRIVER_OK
+ * from now on (blk_activate), and the guest sees a dead disk rather than
+ * memory changing under it. The VMM itself goes on.
+ */
+static void blk_abandon(struct virtio_blk *blk)
+{
+	pr_err("virtio-blk: %s: %u requests still unanswered after %d s; the disk is abandoned and fails from now on",
+	       blk->path, blk_inflight(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
+	io_uring_queue_exit(&blk->ring);
+	blk->ring_ok = false;
+	blk->abandoned = true;
+}
+
 /*
  * Waits for every request the kernel holds: their buffers belong to the
  * rings the driver is taking away (2.4, device reset). Nothing is
- * written to guest memory meanwhile.
+ * written to guest memory meanwhile. The wait is bounded: it runs under
+ * the event loop lock, often on a vCPU thread, so a backing store that
+ * never answers (a dead NFS server, a hung disk) would freeze the whole
+ * VMM; after BLK_DRAIN_TIMEOUT_MS the requests are abandoned.
  */
 static void blk_drain(struct virtio_blk *blk)
 {
+	u64 deadline = now_ms() + BLK_DRAIN_TIMEOUT_MS;
 	struct io_uring_cqe *cqe;
 	int ret;
 
@@ -489,6 +530,10 @@ static void blk_drain(struct virtio_blk *blk)
 	}
 	blk->draining = true;
 	while (blk_inflight(blk)) {
+		if (now_ms() >= deadline) {
+			blk_abandon(blk);
+			break;
+		}
 		/* Bounded waits: a failed submission is retried, never waited on. */
 		struct __kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
 
@@ -520,6 +565,12 @@ static void blk_reset(struct virtio_dev *dev)
 static int blk_activate(struct virtio_dev *dev)
 {
 	struct virtio_blk *blk = dev->priv;
+
+	if (blk->abandoned) {
+		pr_err("virtio-blk: %s: the disk was abandoned after its backing store hung; restart the VMM to use it again",
+		       blk->path);
+		return -EIO;
+	}
 
 	/* A slot per descriptor head: the ring can never hold more requests. */
 	if (dev->queues[0].size > blk->nslots) {
