@@ -30,8 +30,21 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 {
 	unsigned int bits = req->addr_bits ? req->addr_bits : layout->default_addr_bits();
 	const struct host_holes *host = req->host;
-	u64 limit = 1ULL << bits;
 	char label[PLAN_LABEL_LEN];
+	u64 limit;
+
+	memset(plan, 0, sizeof(*plan));
+	if (!req->ncpus) {
+		snprintf(plan->error, sizeof(plan->error), "a guest needs at least one vCPU");
+		return -EINVAL;
+	}
+	/* Below 32 bits not even the fixed windows fit; 2^64 is one past a u64. */
+	if (bits < 32 || bits > 64) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "a guest physical address width of %u bits is not supported (32 to 64)", bits);
+		return -EINVAL;
+	}
+	limit = bits == 64 ? UINT64_MAX : 1ULL << bits;
 
 	/* The lower of the two limits wins, and the plan names it. */
 	if (host && host->iova_limit && host->iova_limit < limit) {

@@ -52,19 +52,35 @@ static bool find_top_down(const struct occupancy *occ, u64 size, u64 align,
 	return true;
 }
 
+/*
+ * x rounded up to align, when that is at most limit. Limits reach the top
+ * of the 64-bit space (a 64-bit address width), where ALIGN_UP would wrap
+ * to 0 and send a search back to the start.
+ */
+static bool align_up_below(u64 x, u64 align, u64 limit, u64 *out)
+{
+	if (x > limit || limit - x < align - 1)
+		return false;
+	*out = ALIGN_UP(x, align);
+	return true;
+}
+
 static bool find_bottom_up(const struct occupancy *occ, u64 size, u64 align,
 			   u64 min_start, u64 limit, u64 *out)
 {
-	u64 candidate = ALIGN_UP(min_start, align);
+	u64 candidate;
 	int hit;
 
-	while (candidate + size <= limit && candidate >= min_start) {
+	if (!align_up_below(min_start, align, limit, &candidate))
+		return false;
+	while (size <= limit - candidate) {
 		hit = first_overlap(occ, candidate, size);
 		if (hit < 0) {
 			*out = candidate;
 			return true;
 		}
-		candidate = ALIGN_UP(occ->end[hit], align);
+		if (!align_up_below(occ->end[hit], align, limit, &candidate))
+			return false;
 	}
 	return false;
 }
@@ -232,14 +248,17 @@ static void describe_holes(const struct memory_plan *plan, u64 lo, u64 hi,
 static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 			  u64 from, u64 to, u64 align, u64 *remaining)
 {
-	u64 cursor = ALIGN_UP(from, align);
+	u64 cursor;
 
+	if (!align_up_below(from, align, to, &cursor))
+		return 0;
 	while (*remaining && cursor < to) {
 		u64 next = to, bank_end;
 		int hit = first_overlap(occ, cursor, 1);
 
 		if (hit >= 0) {
-			cursor = ALIGN_UP(occ->end[hit], align);
+			if (!align_up_below(occ->end[hit], align, to, &cursor))
+				break;
 			continue;
 		}
 		for (unsigned int i = 0; i < occ->n; i++)
@@ -254,7 +273,8 @@ static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 				return err;
 			*remaining -= size;
 		}
-		cursor = ALIGN_UP(next, align);
+		if (!align_up_below(next, align, to, &cursor))
+			break;
 	}
 	return 0;
 }

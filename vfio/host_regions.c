@@ -192,8 +192,12 @@ int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
 	while (offset) {
 		const struct vfio_info_cap_header *cap;
 
-		/* Each header must lie inside the reply, and the chain must end. */
-		if (offset < sizeof(*hdr) || offset > len - sizeof(*cap) || ++hops > 64)
+		/*
+		 * Each header must lie inside the reply, and the chain must end.
+		 * The kernel places capabilities 8-byte aligned (vfio_info_cap_add),
+		 * which their u64 fields need.
+		 */
+		if (offset < sizeof(*hdr) || offset > len - sizeof(*cap) || offset % 8 || ++hops > 64)
 			return -EINVAL;
 		cap = (const void *)(base + offset);
 		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {

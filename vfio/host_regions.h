@@ -34,8 +34,9 @@ int host_parse_reserved_regions(const char *text, size_t size, const char *sourc
 
 /*
  * Finds the IOVA-range capability in a VFIO_IOMMU_GET_INFO reply of len
- * bytes. Returns the number of ranges copied to ranges (at most max), 0
- * when the capability is absent, -EINVAL for a malformed chain.
+ * bytes (8-byte aligned, as the kernel's capabilities are). Returns the
+ * number of ranges copied to ranges (at most max), 0 when the capability
+ * is absent, -EINVAL for a malformed chain.
  */
 int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
 			unsigned int max);
