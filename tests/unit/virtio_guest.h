@@ -43,6 +43,7 @@ struct vguest {
 	struct pci_bus bus;
 	struct pci_device *pdev;
 	u8 *ram;
+	bool owns_ram;
 	struct virtio_dev *dev;
 	u64 common, notify, device_cfg;
 	u32 notify_mult;
@@ -85,11 +86,16 @@ static inline void vg_wr(struct vguest *g, u64 addr, u32 v, u32 len)
 	vg_mmio(g, addr, &v, len, true);
 }
 
-/* A VM with one RAM bank, an event loop and a PCI bus; 0 or -errno. */
-static inline int vg_init(struct vguest *g)
+/*
+ * A VM with one RAM bank, an event loop and a PCI bus; 0 or -1. RAM is
+ * ram (VG_RAM_SIZE bytes, cleared here; the caller keeps it) or, when
+ * NULL, allocated and freed by vg_destroy.
+ */
+static inline int vg_init_ram(struct vguest *g, u8 *ram)
 {
 	memset(g, 0, sizeof(*g));
-	g->ram = aligned_alloc(4096, VG_RAM_SIZE);
+	g->ram = ram ? ram : aligned_alloc(4096, VG_RAM_SIZE);
+	g->owns_ram = !ram;
 	if (!g->ram)
 		return -1;
 	memset(g->ram, 0, VG_RAM_SIZE);
@@ -101,6 +107,11 @@ static inline int vg_init(struct vguest *g)
 		return -1;
 	pci_bus_init(&g->bus);
 	return pci_bus_set_windows(&g->bus, &g->vm.mmio, VG_MMIO_BASE, VG_MMIO_SIZE, 0, 0);
+}
+
+static inline int vg_init(struct vguest *g)
+{
+	return vg_init_ram(g, NULL);
 }
 
 /* Puts dev on the bus, finds its capabilities (4.1.4) and enables decoding. */
@@ -253,7 +264,8 @@ static inline void vg_destroy(struct vguest *g)
 	if (g->dev)
 		virtio_pci_remove(g->dev);
 	event_loop_destroy(&g->vm.loop);
-	free(g->ram);
+	if (g->owns_ram)
+		free(g->ram);
 	g->ram = NULL;
 }
 
