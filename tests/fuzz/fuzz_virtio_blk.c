@@ -7,9 +7,9 @@
  *
  * One device serves every input, reset before and after each.
  *
- * Input: operations of one byte (0: post a request, 1: kick, 2: loop
- * turn, 3: reset, 4: driver init, 5: memory write, 6: post raw segments)
- * and their arguments.
+ * Input: operations of one byte (bits 0-2: post a request, kick, loop
+ * turn, reset, driver init, memory write, post a raw segment; the high
+ * bits are flags of some) and their arguments.
  */
 #include <linux/virtio_blk.h>
 #include <unistd.h>
@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	while (fuzz_more(&in)) {
 		u8 op = fuzz_u8(&in);
 
-		switch (op % 7) {
+		switch (op & 7) {
 		case 0:
 			post_request(&g, &in);
 			break;
