@@ -44,7 +44,8 @@ replay() {
 
 # Fuzzes one target; prints a table row (name, executions, exec/s, coverage, corpus).
 fuzz_one() {
-	local bin=$1 name log dirs
+	local bin name log dirs
+	bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # it runs in its log folder
 	name=$(basename "$bin")
 	mkdir -p "$out/corpus/$name" "$out/crashes/$name" "$out/logs/$name"
 	mapfile -t dirs < <(inputs_of "$name")
