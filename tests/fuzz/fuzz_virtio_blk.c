@@ -19,7 +19,7 @@
 #include "fuzz_input.h"
 #include "tests/unit/virtio_guest.h"
 
-static char image[] = "/tmp/vmm-fuzz-blk-XXXXXX";
+static char image[64];
 
 static void remove_image(void)
 {
@@ -28,7 +28,10 @@ static void remove_image(void)
 
 static int make_image(void)
 {
-	int fd = mkstemp(image);
+	int fd;
+
+	snprintf(image, sizeof(image), "%s/vmm-fuzz-blk-XXXXXX", P_tmpdir);
+	fd = mkstemp(image);
 
 	if (fd < 0 || ftruncate(fd, 64 * KiB) < 0)
 		return -1;

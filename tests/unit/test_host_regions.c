@@ -203,15 +203,17 @@ static void write_file(const char *path, const char *text, size_t len)
 /* The region after 16 KiB of blank lines was cut off with the rest of the file. */
 static void reserved_files_are_read_whole(void **state)
 {
-	char path[] = "/tmp/vmm-reserved-XXXXXX";
+	char path[64];
 	const char *files[] = { path };
 	const char *region = "0x0000000010000000 0x00000000101fffff reserved\n";
 	size_t pad = 20000, len = pad + strlen(region);
 	struct host_holes h;
 	char *text = malloc(FILE_MAX_TEXT + 2);
-	int fd = mkstemp(path);
+	int fd;
 
 	(void)state;
+	snprintf(path, sizeof(path), "%s/vmm-reserved-XXXXXX", P_tmpdir);
+	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
 	memset(text, '\n', pad);

@@ -150,7 +150,7 @@ static void load_setup(struct loaded *l, u64 plan_ram, u64 start, u64 size)
 	assert_non_null(l->ram);
 	l->vm.mem.banks[0] = (struct guest_bank){ start, size, l->ram, true };
 	l->vm.mem.nbanks = 1;
-	strcpy(l->path, "/tmp/vmm-bz-XXXXXX");
+	snprintf(l->path, sizeof(l->path), "%s/vmm-bz-XXXXXX", P_tmpdir);
 	fd = mkstemp(l->path);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
