@@ -11,21 +11,24 @@ CPPFLAGS += -I. -D_GNU_SOURCE -DVMM_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP
 LDFLAGS += -pthread
-LIBS := -luring -lfdt
+LIBS := -luring -lfdt -lseccomp
 
 # Layers, bottom up: core/ (KVM, memory, buses, routes, loop, planner),
-# devices/, then vfio/ and arch/ side by side, and vmm/ (the composition)
-# on top; tests/layers.sh checks that includes only point down.
+# devices/, then vfio/, arch/ and sandbox/ side by side, and vmm/ (the composition)
+# on top; tests/tree/layers.py checks that includes only point down.
 #
 # Both boards' map policies, the arm64 Image parser and device tree
 # builder are plain code, built everywhere: `vmm plan --arch` works on
 # any host, and their unit tests run here.
-PORTABLE := arch/board.c arch/x86/layout.c arch/arm64/layout.c arch/arm64/image.c arch/arm64/fdt.c
-COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c vmm/*.c) $(PORTABLE)
+PORTABLE := arch/board.c arch/x86/layout.c arch/x86/boot_plan.c arch/x86/bzimage.c \
+	    arch/arm64/layout.c arch/arm64/boot_plan.c arch/arm64/image.c arch/arm64/fdt.c
+COMMON_SRCS := $(wildcard core/*.c devices/*.c devices/virtio/*.c vfio/*.c sandbox/*.c vmm/*.c) \
+	       $(PORTABLE)
 
 ifeq ($(ARCH),arm64)
 # Cross build of a static aarch64 binary (make deps fetches the arm64 libraries).
 CC := aarch64-linux-gnu-gcc
+OBJCOPY := aarch64-linux-gnu-objcopy
 SYSROOT ?= $(or $(VMM_CACHE),$(HOME)/.cache/vmm)/arm64-sysroot
 CPPFLAGS += -isystem $(SYSROOT)/usr/include
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
@@ -34,6 +37,7 @@ ARCH_SRCS := $(filter-out $(PORTABLE),$(wildcard arch/arm64/*.c))
 DEFAULT_TARGET := $(BUILD)/vmm-static
 else
 ARCH_SRCS := $(filter-out $(PORTABLE),$(wildcard arch/x86/*.c))
+OBJCOPY := objcopy
 DEFAULT_TARGET := $(BUILD)/vmm
 endif
 
@@ -52,8 +56,14 @@ $(BUILD)/vmm: $(OBJS)
 
 static: $(BUILD)/vmm-static
 
+# The static binary (embedded products, the arm64 L1) ships stripped; its
+# debug info stays beside it in vmm-static.debug, linked by name for gdb.
+STATIC_SECTIONS := -ffunction-sections -fdata-sections
 $(BUILD)/vmm-static: $(STATIC_OBJS)
-	$(CC) -static $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -static $(LDFLAGS) -Wl,--gc-sections -o $@.full $^ $(LIBS)
+	$(OBJCOPY) --only-keep-debug $@.full $@.debug
+	$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,7 +71,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj-static/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_SECTIONS) -c -o $@ $<
 
 # Unit tests: cmocka, built with ASan and UBSan.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -146,12 +156,13 @@ test: deps
 	-$(MAKE) fuzz-replay
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-arm64 integration-arm64-16k
 
 demo: deps all
 	bash tests/nested/demo.sh
 
-bench: deps all
+bench: deps all static arm64
+	bash tests/bench-sizes.sh
 	bash tests/nested/bench.sh
 
 clean:

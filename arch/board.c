@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "devices/serial_8250.h"
 
@@ -30,22 +32,24 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 {
 	unsigned int bits = req->addr_bits ? req->addr_bits : layout->default_addr_bits();
 	const struct host_holes *host = req->host;
+	struct plan_request aligned = *req;
+	u64 limit, page = req->page_size ? req->page_size : host_page_size();
 	char label[PLAN_LABEL_LEN];
-	u64 limit;
 
 	memset(plan, 0, sizeof(*plan));
 	if (!req->ncpus) {
 		snprintf(plan->error, sizeof(plan->error), "a guest needs at least one vCPU");
 		return -EINVAL;
 	}
-	/* Below 32 bits not even the fixed windows fit; 2^64 is one past a u64. */
-	if (bits < 32 || bits > 64) {
+	if (bits < 32 || bits > 52 || page & (page - 1)) {
 		snprintf(plan->error, sizeof(plan->error),
-			 "a guest physical address width of %u bits is not supported (32 to 64)", bits);
+			 "cannot plan for a %u-bit guest physical address space with %llu-byte pages",
+			 bits, (unsigned long long)page);
 		return -EINVAL;
 	}
-	limit = bits == 64 ? UINT64_MAX : 1ULL << bits;
-
+	limit = 1ULL << bits;
+	/* Memslots, guard pages and DMA maps work in host pages: banks align to them. */
+	aligned.page_size = MAX(page, layout->ram_align);
 	/* The lower of the two limits wins, and the plan names it. */
 	if (host && host->iova_limit && host->iova_limit < limit) {
 		limit = host->iova_limit;
@@ -53,7 +57,38 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	} else {
 		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
 	}
-	return layout->plan(req, limit, label, plan);
+	return layout->plan(&aligned, limit, label, plan);
+}
+
+int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,
+		    const struct boot_images *img, struct memory_plan *plan)
+{
+	int err = board_plan(layout, req, plan);
+
+	return err ? err : layout->place_boot(plan, img);
+}
+
+int board_read_images(const char *kernel, const char *initrd, struct boot_images *img)
+{
+	int err = 0;
+
+	memset(img, 0, sizeof(*img));
+	img->kernel_path = kernel;
+	img->initrd_path = initrd;
+	if (kernel)
+		err = file_read_all(kernel, "kernel", FILE_MAX_IMAGE, &img->kernel, &img->kernel_len);
+	if (!err && initrd)
+		err = file_read_all(initrd, "initrd", FILE_MAX_IMAGE, &img->initrd, &img->initrd_len);
+	if (err)
+		board_free_images(img);
+	return err;
+}
+
+void board_free_images(struct boot_images *img)
+{
+	free(img->kernel);
+	free(img->initrd);
+	img->kernel = img->initrd = NULL;
 }
 
 int board_init(struct board *b, const struct board_ops *ops, struct vm *vm,

@@ -15,6 +15,7 @@
 #include "core/vm.h"
 #include "devices/pci.h"
 
+struct boot_images;
 struct console;
 struct serial_8250;
 
@@ -29,6 +30,7 @@ struct plan_request {
 	unsigned int ncpus;
 	const struct host_holes *host; /* NULL: none */
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
+	u64 page_size;                 /* host page size banks align to; 0: this host's */
 };
 
 /* The map policy: plain data and arithmetic, built into every binary. */
@@ -36,10 +38,36 @@ struct board_layout {
 	const char *name;              /* "x86_64", "arm64" */
 	/* The guest physical address width when the request does not give one. */
 	unsigned int (*default_addr_bits)(void);
+	/* The smallest RAM bank alignment the board's guests need. */
+	u64 ram_align;
 	/* Fills policy (windows) for the request; plan_build() does the rest. */
 	int (*plan)(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		    struct memory_plan *plan);
+	/*
+	 * Places, inside the plan's RAM, everything the VMM writes before the
+	 * guest starts: boot tables, and the kernel and initrd when img has
+	 * them. Errors go to plan->error.
+	 */
+	int (*place_boot)(struct memory_plan *plan, const struct boot_images *img);
 };
+
+/*
+ * The guest's images, read before anything is planned: the planner
+ * places them, and a path that is not a regular file is refused before
+ * any guest memory exists.
+ */
+struct boot_images {
+	const char *kernel_path;
+	u8 *kernel;                    /* NULL: none (vmm plan without -k) */
+	size_t kernel_len;
+	const char *initrd_path;
+	u8 *initrd;
+	size_t initrd_len;
+};
+
+/* Reads the kernel and initrd named by paths (either may be NULL). */
+int board_read_images(const char *kernel, const char *initrd, struct boot_images *img);
+void board_free_images(struct boot_images *img);
 
 /* What the guest boots. */
 struct boot_config {
@@ -53,14 +81,20 @@ struct board;
 
 struct board_ops {
 	const struct board_layout *layout;
+	/*
+	 * The guest physical address width this host's KVM can give a VM
+	 * (x86: the CPU's; arm64: KVM_CAP_ARM_VM_IPA_SIZE).
+	 */
+	unsigned int (*host_addr_bits)(void);
 	/* KVM_CREATE_VM's machine type for this plan. */
 	unsigned long (*vm_type)(const struct memory_plan *plan);
 	/* Interrupt controller, its routes, the UART and the board's own devices. */
 	int (*init)(struct board *b);
 	/* After every vCPU exists (arm64 initialises its vGIC here). */
 	int (*vcpus_created)(struct board *b);
-	/* Kernel, initrd, command line and firmware tables into guest memory. */
-	int (*load)(struct board *b, const struct boot_config *boot);
+	/* Writes the planned images, command line and firmware tables into guest memory. */
+	int (*load)(struct board *b, const struct boot_config *boot,
+		    const struct boot_images *img);
 	int (*vcpu_init)(struct board *b, struct vcpu *vcpu);
 	void (*vcpu_dump)(struct board *b, struct vcpu *vcpu);
 	void (*destroy)(struct board *b);
@@ -99,6 +133,10 @@ void board_destroy(struct board *b);
 /* The UART at base on bus, raising its interrupt through set_irq. */
 int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
 		   void *irq_opaque);
+
+/* board_plan(), then layout->place_boot() for img (which may hold no images). */
+int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,
+		    const struct boot_images *img, struct memory_plan *plan);
 
 /* The kernel command line: the console parameter unless the user named one. */
 int board_cmdline(const struct boot_config *boot, char *buf, size_t len);

@@ -34,17 +34,6 @@ static int open_regular(const char *path, const char *what, struct stat *st)
 	return fd;
 }
 
-int file_check_regular(const char *path, const char *what)
-{
-	struct stat st;
-	int fd = open_regular(path, what, &st);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
 static int too_big(const char *path, const char *what, size_t max)
 {
 	char sz[32];

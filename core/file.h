@@ -15,18 +15,12 @@
 #define FILE_MAX_TEXT (1 * MiB)  /* reserved_regions and other text */
 
 /*
- * Checks that path is a regular file we can open, without reading it:
- * lets the composition refuse a bad -k/-i before guest RAM exists.
- * what names the file in the one-line error ("kernel"); NULL: no message.
- */
-int file_check_regular(const char *path, const char *what);
-
-/*
  * Reads the whole regular file into a malloc'd buffer, NUL-terminated
  * after the *len bytes so that text can be parsed in place. Reads until
  * end of file (sysfs attributes report a size of 4096 whatever they
  * hold). Returns 0, or -errno: -EINVAL for what is not a regular file,
- * -EFBIG beyond max bytes. what as for file_check_regular().
+ * -EFBIG beyond max bytes. what names the file in the one-line error
+ * ("kernel"); NULL: no message.
  */
 int file_read_all(const char *path, const char *what, size_t max, u8 **buf, size_t *len);
 

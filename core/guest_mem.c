@@ -5,11 +5,12 @@
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
-#include "size.h"
 
-#define GUARD 4096ULL
+/* A guard page on each side of a bank: a host page, whatever its size. */
+#define GUARD host_page_size()
 
 int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 {
@@ -21,6 +22,14 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 
 		if (r->kind != REGION_RAM && r->kind != REGION_FIRMWARE)
 			continue;
+		if (!IS_ALIGNED(r->start | r->size, host_page_size())) {
+			pr_err("guest memory 0x%llx-0x%llx is not aligned to this host's %llu KiB pages",
+			       (unsigned long long)r->start,
+			       (unsigned long long)(r->start + r->size - 1),
+			       (unsigned long long)(host_page_size() / KiB));
+			guest_mem_free(mem);
+			return -EINVAL;
+		}
 		if (mem->nbanks == GUEST_MEM_MAX_BANKS) {
 			pr_err("guest memory is split into more than %d banks", GUEST_MEM_MAX_BANKS);
 			guest_mem_free(mem);
@@ -88,14 +97,14 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
 	return 0;
 }
 
-int guest_mem_load(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-		   const char *what)
+u64 host_page_size(void)
 {
-	char sz[32];
+	static u64 cached;
+	long size;
 
-	if (!guest_mem_write(mem, gpa, src, len))
-		return 0;
-	pr_err("the %s (%s) does not fit in guest memory at 0x%llx", what,
-	       format_size(len, sz, sizeof(sz)), (unsigned long long)gpa);
-	return -EFAULT;
+	if (!cached) {
+		size = sysconf(_SC_PAGESIZE);
+		cached = size > 0 ? (u64)size : 4096;
+	}
+	return cached;
 }

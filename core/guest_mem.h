@@ -36,11 +36,4 @@ void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
 int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len)
 	__attribute__((warn_unused_result));
 
-/*
- * guest_mem_write for what the VMM loads at start-up (a kernel, a device
- * tree): on failure, one error line names what did not fit and where.
- */
-int guest_mem_load(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-		   const char *what) __attribute__((warn_unused_result));
-
 #endif

@@ -99,11 +99,15 @@ int irq_routing_alloc_gsi(struct irq_routing *routing)
 	return gsi;
 }
 
-/* Drops the GSI's MSI route (if any) and makes the number free again. */
+/*
+ * Drops the GSI's MSI route (if any) and makes the number free again. KVM
+ * keeps the stale route until the next commit, which is harmless: no irqfd
+ * points at it any more. Not committing keeps teardown free of routing
+ * ioctls (the main thread's sandbox does not allow them).
+ */
 void irq_routing_free_gsi(struct irq_routing *routing, u32 gsi)
 {
 	struct kvm_irq_routing *table;
-	bool removed = false;
 
 	if (gsi >= MAX_ROUTES)
 		return;
@@ -112,13 +116,10 @@ void irq_routing_free_gsi(struct irq_routing *routing, u32 gsi)
 	for (u32 i = 0; table && i < table->nr; i++) {
 		if (table->entries[i].gsi == gsi && table->entries[i].type == KVM_IRQ_ROUTING_MSI) {
 			table->entries[i] = table->entries[--table->nr];
-			removed = true;
 			break;
 		}
 	}
 	routing->gsi_used[gsi / 64] &= ~(1ULL << (gsi % 64));
-	if (removed && routing->vm_fd >= 0)
-		commit_locked(routing);
 	pthread_mutex_unlock(&routing->lock);
 }
 

@@ -5,6 +5,20 @@
 
 enum log_level log_threshold = LOG_WARN;
 
+/* Quiet sections nest per thread, so one thread's probing never silences another. */
+static __thread unsigned int quiet_depth;
+
+void log_quiet_begin(void)
+{
+	quiet_depth++;
+}
+
+void log_quiet_end(void)
+{
+	if (quiet_depth)
+		quiet_depth--;
+}
+
 static const char *const level_prefix[] = {
 	[LOG_ERR] = "vmm: error: ",
 	[LOG_WARN] = "vmm: warning: ",
@@ -17,7 +31,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 
-	if (level > log_threshold)
+	if (level > log_threshold || quiet_depth)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

@@ -290,6 +290,8 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	memset(plan, 0, sizeof(*plan));
 	plan->arch = policy->arch;
 	plan->addr_limit = policy->addr_limit;
+	snprintf(plan->addr_limit_label, sizeof(plan->addr_limit_label), "%s",
+		 policy->addr_limit_label ? policy->addr_limit_label : "");
 	plan->ram_size = ram_size;
 
 	if (!ram_size || !IS_ALIGNED(ram_size, policy->ram_align)) {
@@ -423,4 +425,132 @@ const char *region_kind_name(enum region_kind kind)
 	case REGION_HOLE: return "hole";
 	}
 	return "?";
+}
+
+/* Whether [start, start+size) is inside one RAM bank. */
+static bool inside_ram(const struct memory_plan *plan, u64 start, u64 size)
+{
+	const struct plan_region *bank;
+
+	for (unsigned int i = 0; (bank = plan_ram_bank(plan, i)); i++)
+		if (start >= bank->start && size <= bank->size &&
+		    start - bank->start <= bank->size - size)
+			return true;
+	return false;
+}
+
+static const struct plan_placement *placement_overlapping(const struct memory_plan *plan,
+							  u64 start, u64 size)
+{
+	for (unsigned int i = 0; i < plan->nplacements; i++) {
+		const struct plan_placement *p = &plan->placements[i];
+
+		if (ranges_overlap(start, size, p->start, p->size))
+			return p;
+	}
+	return NULL;
+}
+
+static int record_placement(struct memory_plan *plan, const char *name, const char *label,
+			    u64 start, u64 size)
+{
+	struct plan_placement *p;
+
+	if (plan->nplacements == PLAN_MAX_PLACEMENTS) {
+		snprintf(plan->error, sizeof(plan->error), "too many boot placements (limit %d)",
+			 PLAN_MAX_PLACEMENTS);
+		return -E2BIG;
+	}
+	p = &plan->placements[plan->nplacements++];
+	p->start = start;
+	p->size = size;
+	p->name = name;
+	snprintf(p->label, sizeof(p->label), "%s", label);
+	return 0;
+}
+
+int plan_place_at(struct memory_plan *plan, const char *name, const char *label, u64 addr,
+		  u64 size)
+{
+	if (!size || !inside_ram(plan, addr, size) || placement_overlapping(plan, addr, size))
+		return -ENOSPC;
+	return record_placement(plan, name, label, addr, size);
+}
+
+/* The lowest or highest aligned fit in [lo, hi) clear of placements. */
+static bool fit_in_span(const struct memory_plan *plan, u64 lo, u64 hi, u64 size, u64 align,
+			enum placement_pref pref, u64 *out)
+{
+	const struct plan_placement *p;
+	u64 at;
+
+	if (hi < lo || hi - lo < size)
+		return false;
+	if (pref == PLACE_LOWEST) {
+		for (at = ALIGN_UP(lo, align); at >= lo && at <= hi - size; at = ALIGN_UP(p->start + p->size, align)) {
+			p = placement_overlapping(plan, at, size);
+			if (!p) {
+				*out = at;
+				return true;
+			}
+		}
+		return false;
+	}
+	for (at = ALIGN_DOWN(hi - size, align); at >= lo;) {
+		p = placement_overlapping(plan, at, size);
+		if (!p) {
+			*out = at;
+			return true;
+		}
+		if (p->start < size || p->start - size < lo)
+			return false;
+		at = ALIGN_DOWN(p->start - size, align);
+	}
+	return false;
+}
+
+int plan_place_in_ram(struct memory_plan *plan, const char *name, const char *label, u64 size,
+		      u64 align, u64 min, u64 max_end, enum placement_pref pref, u64 *out)
+{
+	const struct plan_region *bank;
+	unsigned int nbanks = 0;
+	bool found = false;
+	u64 at = 0;
+
+	while (plan_ram_bank(plan, nbanks))
+		nbanks++;
+	for (unsigned int i = 0; i < nbanks && (!found || pref == PLACE_HIGHEST); i++) {
+		unsigned int b = pref == PLACE_LOWEST ? i : nbanks - 1 - i;
+		u64 lo, hi;
+
+		bank = plan_ram_bank(plan, b);
+		lo = MAX(bank->start, min);
+		hi = MIN(bank->start + bank->size, max_end);
+		if (fit_in_span(plan, lo, hi, size, align ? align : 1, pref, &at)) {
+			found = true;
+			break;
+		}
+	}
+	if (!found) {
+		char sz[32], holes[256];
+
+		describe_holes(plan, min, MIN(max_end, plan->addr_limit), holes, sizeof(holes));
+		snprintf(plan->error, sizeof(plan->error),
+			 "no room in guest RAM for the %s (%s, aligned to 0x%llx) between 0x%llx and 0x%llx; in the way: %s",
+			 label, format_size(size, sz, sizeof(sz)), (unsigned long long)align,
+			 (unsigned long long)min, (unsigned long long)max_end,
+			 holes[0] ? holes : "the RAM is too small");
+		return -ENOSPC;
+	}
+	*out = at;
+	return record_placement(plan, name, label, at, size);
+}
+
+const struct plan_placement *plan_find_placement(const struct memory_plan *plan,
+						 const char *name)
+{
+	for (unsigned int i = 0; i < plan->nplacements; i++)
+		if (!strcmp(plan->placements[i].name, name))
+			return &plan->placements[i];
+	return NULL;
 }

@@ -29,6 +29,7 @@
 #define PLAN_LABEL_LEN 80
 #define PLAN_MAX_REGIONS 128
 #define PLAN_MAX_FORBIDDEN 64
+#define PLAN_MAX_PLACEMENTS 16
 
 enum region_kind {
 	REGION_RAM,       /* guest RAM: backed, usable, DMA-mapped */
@@ -88,12 +89,27 @@ struct plan_region {
 	char label[PLAN_LABEL_LEN];
 };
 
+/*
+ * What the VMM writes into guest RAM before the first instruction (the
+ * kernel, the initrd, boot tables): placed inside RAM banks by the planner
+ * too, clear of each other, so that no address is chosen anywhere else.
+ */
+struct plan_placement {
+	u64 start;
+	u64 size;
+	const char *name; /* key for plan_find_placement(): "kernel" */
+	char label[PLAN_LABEL_LEN];
+};
+
 struct memory_plan {
 	const char *arch;
 	u64 ram_size;
 	u64 addr_limit;
+	char addr_limit_label[PLAN_LABEL_LEN]; /* what sets the limit */
 	struct plan_region regions[PLAN_MAX_REGIONS]; /* sorted by start */
 	unsigned int nregions;
+	struct plan_placement placements[PLAN_MAX_PLACEMENTS]; /* in the order placed */
+	unsigned int nplacements;
 	char error[512];
 };
 
@@ -106,6 +122,24 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	       struct memory_plan *plan);
 
 const struct plan_region *plan_find(const struct memory_plan *plan, const char *name);
+
+enum placement_pref { PLACE_LOWEST, PLACE_HIGHEST };
+
+/*
+ * Places size bytes inside one RAM bank, aligned, within [min, max_end),
+ * clear of every earlier placement: the lowest or the highest fit. Returns
+ * 0 with the address in *out, or -ENOSPC with plan->error naming what
+ * needed the room and the holes in the way.
+ */
+int plan_place_in_ram(struct memory_plan *plan, const char *name, const char *label, u64 size,
+		      u64 align, u64 min, u64 max_end, enum placement_pref pref, u64 *out);
+
+/* Places size bytes at exactly addr; -ENOSPC (quietly) when that is not free RAM. */
+int plan_place_at(struct memory_plan *plan, const char *name, const char *label, u64 addr,
+		  u64 size);
+
+const struct plan_placement *plan_find_placement(const struct memory_plan *plan,
+						 const char *name);
 
 /* Index-based iteration over RAM banks: returns NULL past the last. */
 const struct plan_region *plan_ram_bank(const struct memory_plan *plan, unsigned int index);

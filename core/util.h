@@ -29,6 +29,9 @@ static inline bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
 	return alen && blen && a < b + blen && b < a + alen;
 }
 
+/* The host's page size: what mmap, memslots and DMA maps align to. */
+u64 host_page_size(void);
+
 /* Exit statuses promised to users (see README). */
 enum vmm_exit_status {
 	EXIT_POWEROFF = 0,

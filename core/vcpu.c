@@ -11,8 +11,6 @@
 #include "log.h"
 #include "vm.h"
 
-/* SIGUSR1 only interrupts KVM_RUN so the thread sees `stopping`. */
-#define VCPU_KICK_SIGNAL SIGUSR1
 
 static void kick_handler(int sig)
 {

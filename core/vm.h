@@ -9,6 +9,7 @@
 #define CORE_VM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "event_loop.h"
@@ -18,6 +19,9 @@
 
 struct kvm_run;
 struct vm;
+
+/* Interrupts KVM_RUN so a vCPU thread sees `stopping` (the handler does nothing). */
+#define VCPU_KICK_SIGNAL SIGUSR1
 
 struct vcpu {
 	struct vm *vm;

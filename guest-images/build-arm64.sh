@@ -5,8 +5,12 @@
 # images the arm64 nested tests boot, from Debian arm64 packages fetched on
 # this amd64 machine with a private apt state (arm64/apt.sh):
 #   KERNEL_ARM64     Debian 6.12 arm64 kernel (the arm64 Image, as Debian's
-#                    /boot/vmlinuz-*), L1 host and L2 guest kernel
-#   L1_INITRD_ARM64  initramfs of the arm64 L1 host (see arm64/l1/init)
+#                    /boot/vmlinuz-*), the L2 guest kernel
+#   L1_KERNEL_ARM64  the L1 host's kernel: the same one, or another flavour
+#                    (VMM_L1_KERNEL_META_ARM64=linux-image-6.12-arm64-16k:
+#                    a host with 16 KiB pages)
+#   L1_INITRD_ARM64  initramfs of the arm64 L1 host (see arm64/l1/init),
+#                    with the L1 kernel's modules
 #   L2_INITRD_ARM64  initramfs of the arm64 L2 test guest: the same /init
 #                    and module list as the x86 one (l2/init, l2/modules)
 #                    plus tools/*.c cross-compiled statically for aarch64
@@ -34,12 +38,14 @@
 # Environment:
 #   VMM_CACHE               cache root (default ~/.cache/vmm)
 #   VMM_KERNEL_META_ARM64   kernel meta-package (default linux-image-6.12-arm64)
+#   VMM_L1_KERNEL_META_ARM64  the L1 host's kernel meta-package (default: the same)
 #   CROSS_CC                static cross compiler (default aarch64-linux-gnu-gcc)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${VMM_CACHE:-$HOME/.cache/vmm}/images
 meta=${VMM_KERNEL_META_ARM64:-linux-image-6.12-arm64}
+l1_meta=${VMM_L1_KERNEL_META_ARM64:-$meta}
 cross_cc=${CROSS_CC:-aarch64-linux-gnu-gcc}
 print_only=0 force=0
 for a in "$@"; do
@@ -72,6 +78,7 @@ arm64_apt_update 7 || exit 1
 
 # --- inputs ----------------------------------------------------------------
 read -r kpkg kversion < <(kernel_resolve "$meta") || exit 1
+read -r l1_kpkg l1_kversion < <(kernel_resolve "$l1_meta") || exit 1
 bb_version=$(arm64_candidate busybox-static)
 [ -n "$bb_version" ] || { log "no arm64 busybox-static in the arm64 lists"; exit 1; }
 # mkinitramfs.sh makes the applet symlinks by running busybox --list-full,
@@ -99,14 +106,22 @@ fetch_retry() {
 	"$@"
 }
 
-# --- kernel ------------------------------------------------------------------
-kdir="$cache/kernel-${kpkg}_${kversion}"
-if [ ! -f "$kdir/kver" ]; then
-	log "fetching $kpkg $kversion (arm64)"
-	fetch_retry kernel_fetch "$kpkg" "$kversion" "$kdir"
-fi
+# --- kernels -----------------------------------------------------------------
+# kernel_dir PACKAGE VERSION: the unpacked package in the cache, fetched once.
+kernel_dir() {
+	local dir="$cache/kernel-${1}_${2}"
+	if [ ! -f "$dir/kver" ]; then
+		log "fetching $1 $2 (arm64)"
+		fetch_retry kernel_fetch "$1" "$2" "$dir" || exit 1
+	fi
+	echo "$dir"
+}
+kdir=$(kernel_dir "$kpkg" "$kversion") || exit 1
 kver=$(cat "$kdir/kver")
 kernel="$kdir/root/boot/vmlinuz-$kver"
+l1_kdir=$(kernel_dir "$l1_kpkg" "$l1_kversion") || exit 1
+l1_kver=$(cat "$l1_kdir/kver")
+l1_kernel="$l1_kdir/root/boot/vmlinuz-$l1_kver"
 
 # --- busybox -----------------------------------------------------------------
 bbdir="$cache/busybox-arm64_$bb_version"
@@ -130,12 +145,15 @@ fi
 # The arm64 L1 has its own /init (the x86 one chroots into the outer root,
 # whose x86 binaries cannot run on arm64); L2 reuses the x86 guest's.
 init_of() { case $1 in l1) echo "$here/arm64/l1/init" ;; l2) echo "$here/l2/init" ;; esac; }
+# The kernel whose modules an image carries: L1's own, or the guest's.
+kdir_of() { case $1 in l1) echo "$l1_kdir" ;; l2) echo "$kdir" ;; esac; }
+kver_of() { case $1 in l1) echo "$l1_kver" ;; l2) echo "$kver" ;; esac; }
 modules_of() { case $1 in l1) echo "$here/arm64/l1/modules" ;; l2) echo "$here/l2/modules" ;; esac; }
 
 image_key() {
 	{
 		echo "arch=arm64"
-		echo "kernel=$kpkg $kversion"
+		if [ "$1" = l1 ]; then echo "kernel=$l1_kpkg $l1_kversion"; else echo "kernel=$kpkg $kversion"; fi
 		echo "busybox=$bb_version host-busybox=$host_bb_version"
 		cat "$here/build-arm64.sh" "$here/arm64/apt.sh" "$here"/lib/*.sh \
 			"$(init_of "$1")" "$(modules_of "$1")"
@@ -163,7 +181,7 @@ image() {
 	local name=$1 dir
 	dir="$cache/$name-arm64-$(image_key "$name")"
 	if [ "$force" = 1 ] || [ ! -f "$dir/$name.cpio.gz" ]; then
-		log "building $name.cpio.gz (arm64) for $kver"
+		log "building $name.cpio.gz (arm64) for $(kver_of "$name")"
 		mkdir -p "$dir"
 		local extra=()
 		if [ "$name" = l2 ]; then
@@ -176,7 +194,7 @@ image() {
 		fi
 		rm -f "$dir/$name.cpio.gz"
 		BUSYBOX=$host_bb EXTRA_BINS="${extra[*]}" "$here/lib/mkinitramfs.sh" \
-			"$kdir/root" "$kver" "$(modules_of "$name")" "$(init_of "$name")" \
+			"$(kdir_of "$name")/root" "$(kver_of "$name")" "$(modules_of "$name")" "$(init_of "$name")" \
 			"$dir/$name.stage.cpio.gz"
 		swap_busybox "$dir/$name.stage.cpio.gz"
 		mv "$dir/$name.stage.cpio.gz" "$dir/$name.cpio.gz"
@@ -191,4 +209,5 @@ if [ "$print_only" = 0 ]; then
 	log "kernel $kpkg $kversion, busybox $bb_version (arm64)"
 	log "sizes: kernel $(du -h "$kernel" | cut -f1), l1 $(du -h "$l1" | cut -f1), l2 $(du -h "$l2" | cut -f1)"
 fi
-printf 'KERNEL_ARM64=%q\nL1_INITRD_ARM64=%q\nL2_INITRD_ARM64=%q\n' "$kernel" "$l1" "$l2"
+printf 'KERNEL_ARM64=%q\nL1_KERNEL_ARM64=%q\nL1_INITRD_ARM64=%q\nL2_INITRD_ARM64=%q\n' \
+	"$kernel" "$l1_kernel" "$l1" "$l2"

@@ -19,7 +19,8 @@
 #include "core/log.h"
 #include "core/vm.h"
 
-#define PAGE 4096ULL
+/* Memslots and mmaps work in host pages: 4, 16 or 64 KiB. */
+#define PAGE host_page_size()
 
 /* Accesses that trap: MSI-X structures, or BAR parts without an mmap. */
 static void bar_trap(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)

@@ -68,7 +68,6 @@ int vfio_open(const char *const *devices, unsigned int ndevices, struct host_hol
 bool vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
 			    struct host_holes *host)
 {
-	enum log_level saved = log_threshold;
 	struct host_holes probed = *host;
 	struct vfio_state *s;
 	bool ok;
@@ -76,10 +75,10 @@ bool vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
 	if (!ndevices || access("/dev/vfio/vfio", R_OK | W_OK))
 		return false;
 	/* Failing here is expected (not bound, in use): `run` reports it. */
-	log_threshold = LOG_QUIET;
+	log_quiet_begin();
 	ok = vfio_open(devices, ndevices, &probed, &s) == 0;
 	vfio_close(s);
-	log_threshold = saved;
+	log_quiet_end();
 	if (ok)
 		*host = probed;
 	return ok;

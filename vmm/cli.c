@@ -31,11 +31,18 @@ void cli_usage(FILE *out)
 		"      --reserved FILE  more host reserved regions, in the format of\n"
 		"                       /sys/kernel/iommu_groups/N/reserved_regions (repeatable)\n"
 		"      --console serial|virtio   guest console device (default serial)\n"
+		"      --sandbox kill|log|off    seccomp filters on every VMM thread after set-up\n"
+		"                       (default kill: a forbidden system call ends the VMM, exit 159;\n"
+		"                       log: allowed and named on stderr; off: no filter)\n"
 		"      --json           plan: print JSON\n"
 		"      --arch ARCH      plan: lay out for x86_64 or arm64 (default: this host)\n"
+		"      --addr-bits N, --ipa-bits N\n"
+		"                       guest physical address width (32-52; default: what this\n"
+		"                       host's KVM offers, e.g. an arm64 host's IPA limit)\n"
 		"  -d, --debug          verbose VMM messages\n"
 		"\n"
-		"exit status: 0 guest powered off, 3 guest reset, 124 timeout, 2 usage error, 1 VMM failure\n");
+		"exit status: 0 guest powered off, 3 guest reset, 124 timeout, 2 usage error, 1 VMM failure,\n"
+		"             159 a forbidden system call (sandbox)\n");
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -93,7 +100,7 @@ static const char *refused_option(char *const *args, const char *shortopts, char
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED, OPT_ARCH };
+       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS };
 
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -177,6 +184,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "vfio", required_argument, NULL, OPT_VFIO },
 		{ "reserved", required_argument, NULL, OPT_RESERVED },
 		{ "arch", required_argument, NULL, OPT_ARCH },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+		{ "addr-bits", required_argument, NULL, OPT_ADDR_BITS },
+		{ "ipa-bits", required_argument, NULL, OPT_ADDR_BITS },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -189,6 +199,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ram_size = DEFAULT_RAM_SIZE;
 	cfg->ncpus = DEFAULT_NCPUS;
+	cfg->sandbox = SANDBOX_KILL;
 
 	if (argc < 2)
 		return fail(err, errlen, "no command given; try 'vmm run -k bzImage' or 'vmm --help'");
@@ -245,6 +256,15 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
 			break;
 		case OPT_JSON: cfg->json = true; break;
+		case OPT_ADDR_BITS:
+			if (parse_uint(optarg, 52, &cfg->addr_bits) || cfg->addr_bits < 32)
+				return fail(err, errlen, "bad address width '%s'; use 32 to 52 bits", optarg);
+			break;
+		case OPT_SANDBOX:
+			if (sandbox_parse_mode(optarg, &cfg->sandbox))
+				return fail(err, errlen, "bad --sandbox '%s'; use kill, log or off", optarg);
+			cfg->sandbox_explicit = true;
+			break;
 		case OPT_ARCH:
 			if (strcmp(optarg, "x86_64") && strcmp(optarg, "arm64") && strcmp(optarg, "aarch64"))
 				return fail(err, errlen, "bad --arch '%s'; use x86_64 or arm64", optarg);

@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
+#include "sandbox/sandbox.h"
 #include "vfio/host_collect.h"
 
 enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION, CMD_VFIO_BIND, CMD_VFIO_UNBIND };
@@ -37,7 +38,10 @@ struct vm_config {
 	const char *bdf;            /* vfio-bind/vfio-unbind: the PCI address as given */
 	bool json;                  /* plan --json */
 	const char *arch;           /* plan --arch: NULL for this host's */
+	unsigned int addr_bits;     /* --addr-bits/--ipa-bits: guest physical width; 0: the host's */
 	bool debug;
+	enum sandbox_mode sandbox;  /* --sandbox; default kill */
+	bool sandbox_explicit;      /* given on the command line */
 };
 
 #define DEFAULT_RAM_SIZE (256 * MiB)

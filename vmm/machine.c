@@ -2,7 +2,8 @@
  * The life of a machine, as a table of named phases, each with its undo.
  * Bring-up runs them in order; at exit, or when one fails, the phases
  * that ran are undone in reverse, so whatever a phase creates is
- * destroyed by that same phase.
+ * destroyed by that same phase. The phase that failed is undone too: an
+ * undo must cope with a half-done run (every one here does).
  */
 #include "machine.h"
 
@@ -15,42 +16,46 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "core/file.h"
 #include "core/log.h"
 #include "core/size.h"
 #include "device_set.h"
+#include "sandbox/sandbox.h"
 #include "devices/serial_8250.h"
 #include "vfio/host_collect.h"
 #include "vfio/vfio.h"
 
 int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
-		 struct memory_plan *plan)
+		 const struct boot_images *img, struct memory_plan *plan)
 {
 	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
-	const struct plan_request req = {
+	struct plan_request req = {
 		.ram_size = cfg->ram_size, .ncpus = cfg->ncpus, .host = host,
+		.addr_bits = cfg->addr_bits,
 	};
+	bool native = layout == board_native.layout;
 
+	/* This host's KVM sets the limit of its own guests; another board's plan uses its default. */
+	if (native && !req.addr_bits)
+		req.addr_bits = board_native.host_addr_bits();
+	if (native && cfg->command == CMD_RUN && cfg->addr_bits > board_native.host_addr_bits()) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--addr-bits %u is more than this host's KVM offers (%u bits)", cfg->addr_bits,
+			 board_native.host_addr_bits());
+		return -EINVAL;
+	}
 	if (!layout) {
 		snprintf(plan->error, sizeof(plan->error), "no board '%s'; this build knows %s", arch ? arch : "",
 			 board_layout_names());
 		return -EINVAL;
 	}
-	return board_plan(layout, &req, plan);
+	return board_plan_boot(layout, &req, img, plan);
 }
 
-/*
- * A kernel or initrd that cannot be read is refused before anything is
- * allocated (and before SIGTERM is blocked): a FIFO would otherwise hang
- * the load phase with all of guest RAM mapped.
- */
-static int check_boot_files(struct machine *m)
+/* Before any thread exists: the SIGSYS reporter, or the LOG supervisor. */
+static int prepare_sandbox(struct machine *m)
 {
-	int err = file_check_regular(m->cfg->kernel, "kernel");
-
-	if (!err && m->cfg->initrd)
-		err = file_check_regular(m->cfg->initrd, "initrd");
-	return err;
+	m->sandbox = m->cfg->sandbox;
+	return sandbox_prepare(&m->sandbox, m->cfg->sandbox_explicit);
 }
 
 /* The host's holes come first: sysfs and --reserved files, then the IOMMU backend. */
@@ -73,9 +78,20 @@ static void close_passthrough(struct machine *m)
 	m->vfio = NULL;
 }
 
+/* Read before anything is planned or allocated: a bad path fails early. */
+static int read_images(struct machine *m)
+{
+	return board_read_images(m->cfg->kernel, m->cfg->initrd, &m->images);
+}
+
+static void free_images(struct machine *m)
+{
+	board_free_images(&m->images);
+}
+
 static int plan_memory(struct machine *m)
 {
-	int err = machine_plan(m->cfg, NULL, &m->host, &m->plan);
+	int err = machine_plan(m->cfg, NULL, &m->host, &m->images, &m->plan);
 
 	if (err)
 		pr_err("%s", m->plan.error);
@@ -178,6 +194,20 @@ static void close_stop_sources(struct machine *m)
 	m->timer_fd = m->signal_fd = -1;
 }
 
+/* Each vCPU thread confines itself before its first KVM_RUN. */
+static void vcpu_thread_start(void *opaque, struct vcpu *vcpu)
+{
+	struct machine *m = opaque;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	if (sandbox_enter(SANDBOX_ROLE_VCPU, m->sandbox, name)) {
+		pr_err("vCPU %u: cannot enter the sandbox", vcpu->index);
+		vm_request_stop(&m->vm, EXIT_FAILURE_VMM);
+		atomic_store(&m->vm.stopping, true);
+	}
+}
+
 static int vcpu_init(void *opaque, struct vcpu *vcpu)
 {
 	struct board *b = opaque;
@@ -198,7 +228,8 @@ static int init_board(struct machine *m)
 	int err;
 
 	err = board_init(b, &board_native, &m->vm, &m->plan, m->cfg->ncpus, &m->console);
-	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b };
+	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b,
+					 .thread_start = vcpu_thread_start, .thread_opaque = m };
 	if (!err && m->cfg->console == CONSOLE_SERIAL)
 		err = console_attach_input(&m->console, serial_8250_receive, b->uart);
 	return err;
@@ -241,7 +272,7 @@ static int load_guest(struct machine *m)
 		.console_param = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0",
 	};
 
-	return m->board.ops->load(&m->board, &boot);
+	return m->board.ops->load(&m->board, &boot, &m->images);
 }
 
 static int create_vcpus(struct machine *m)
@@ -287,6 +318,18 @@ static void stop_vcpus(struct machine *m)
 	vcpus_kick_and_join(&m->vm);
 }
 
+/*
+ * Last: the main thread confines itself once every thread exists (a
+ * thread inherits its creator's filter). /dev/kvm is not needed any more.
+ */
+static int enter_sandbox(struct machine *m)
+{
+	if (m->vm.kvm_fd >= 0)
+		close(m->vm.kvm_fd);
+	m->vm.kvm_fd = -1;
+	return sandbox_enter(SANDBOX_ROLE_MAIN, m->sandbox, "main");
+}
+
 struct phase {
 	const char *name;
 	int (*run)(struct machine *m);
@@ -294,9 +337,10 @@ struct phase {
 };
 
 static const struct phase phases[] = {
-	{ "boot files", check_boot_files, NULL },
+	{ "sandbox preparation", prepare_sandbox, NULL },
 	{ "host holes", collect_host_holes, NULL },
 	{ "passthrough devices", open_passthrough, close_passthrough },
+	{ "guest images", read_images, free_images },
 	{ "memory plan", plan_memory, NULL },
 	{ "host memory check", check_host_memory, NULL },
 	{ "guest memory", alloc_memory, free_memory },
@@ -311,6 +355,7 @@ static const struct phase phases[] = {
 	{ "passthrough INTx", start_passthrough, NULL },
 	{ "console", start_console, restore_console },
 	{ "vCPU threads", start_vcpus, stop_vcpus },
+	{ "sandbox", enter_sandbox, NULL },
 };
 
 static void quit_from_console(void *opaque)

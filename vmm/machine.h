@@ -11,6 +11,7 @@
 #include "core/console.h"
 #include "core/host_holes.h"
 #include "core/vm.h"
+#include "sandbox/sandbox.h"
 
 struct device_set;
 struct vfio_state;
@@ -18,6 +19,7 @@ struct vfio_state;
 struct machine {
 	const struct vm_config *cfg;
 	struct host_holes host;       /* what the host IOMMU forbids, found first */
+	struct boot_images images;    /* kernel and initrd, read before the plan */
 	struct memory_plan plan;
 	struct vm vm;
 	struct board board;
@@ -26,11 +28,15 @@ struct machine {
 	struct vfio_state *vfio;      /* passed-through devices, if any */
 	int signal_fd;                /* SIGTERM, SIGINT, SIGHUP */
 	int timer_fd;                 /* --timeout */
+	enum sandbox_mode sandbox;    /* what sandbox_prepare() settled for */
 };
 
-/* The guest map for cfg on the board called arch (NULL: this binary's). */
+/*
+ * The guest map for cfg on the board called arch (NULL: this binary's),
+ * with the boot data placed, and the images of img when it has them.
+ */
 int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
-		 struct memory_plan *plan);
+		 const struct boot_images *img, struct memory_plan *plan);
 
 /* Builds, runs and tears down the VM; returns the process exit status. */
 int machine_run(const struct vm_config *cfg);

@@ -19,8 +19,10 @@
 
 static int cmd_plan(const struct vm_config *cfg)
 {
+	struct boot_images images;
 	struct memory_plan plan;
 	struct host_holes host;
+	int err;
 
 	if (vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
 				    "/sys", &host))
@@ -28,7 +30,12 @@ static int cmd_plan(const struct vm_config *cfg)
 	/* The IOMMU backend's IOVA ranges too, when the devices are free to open. */
 	if (cfg->nvfio && !vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, &host))
 		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");
-	if (machine_plan(cfg, cfg->arch, &host, &plan)) {
+	/* With -k/-i, the kernel and initrd are placed as `run` would. */
+	if (board_read_images(cfg->kernel, cfg->initrd, &images))
+		return EXIT_FAILURE_VMM;
+	err = machine_plan(cfg, cfg->arch, &host, &images, &plan);
+	board_free_images(&images);
+	if (err) {
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}

@@ -1,9 +1,31 @@
 #include "plan_print.h"
 
+#include <stdlib.h>
+
 #include "core/size.h"
+
+static int compare_placements(const void *a, const void *b)
+{
+	const struct plan_placement *pa = *(const struct plan_placement *const *)a;
+	const struct plan_placement *pb = *(const struct plan_placement *const *)b;
+
+	return pa->start < pb->start ? -1 : pa->start > pb->start;
+}
+
+/* The placements in address order (pointers into plan). */
+static unsigned int sorted_placements(const struct memory_plan *plan,
+				      const struct plan_placement **out)
+{
+	for (unsigned int i = 0; i < plan->nplacements; i++)
+		out[i] = &plan->placements[i];
+	qsort(out, plan->nplacements, sizeof(*out), compare_placements);
+	return plan->nplacements;
+}
 
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *out)
 {
+	const struct plan_placement *placed[PLAN_MAX_PLACEMENTS];
+	unsigned int nplaced = sorted_placements(plan, placed), next = 0;
 	char ram[32], sz[32];
 
 	fprintf(out, "guest physical memory map: %s, %u vCPU%s, %s RAM, address limit 0x%llx\n",
@@ -20,7 +42,17 @@ void plan_print_table(const struct memory_plan *plan, unsigned int ncpus, FILE *
 			format_size(r->size, sz, sizeof(sz)), region_kind_name(r->kind),
 			r->label,
 			r->kind == REGION_HOLE && r->firmware_reserved ? " [reserved in guest map]" : "");
+		/* What the VMM writes into this bank before the guest starts, indented. */
+		for (; next < nplaced && placed[next]->start < r->start + r->size &&
+		       r->kind == REGION_RAM; next++)
+			fprintf(out, "  0x%016llx  0x%016llx  %8s  %-8s  %s\n",
+				(unsigned long long)placed[next]->start,
+				(unsigned long long)(placed[next]->start + placed[next]->size - 1),
+				format_size(placed[next]->size, sz, sizeof(sz)), "boot",
+				placed[next]->label);
 	}
+	fprintf(out, "address limit: 0x%llx (%s)\n", (unsigned long long)plan->addr_limit,
+		plan->addr_limit_label);
 }
 
 static void print_json_string(const char *s, FILE *out)
@@ -54,5 +86,19 @@ void plan_print_json(const struct memory_plan *plan, unsigned int ncpus, FILE *o
 		print_json_string(r->label, out);
 		fprintf(out, ", \"reserved\": %s}", r->firmware_reserved ? "true" : "false");
 	}
-	fprintf(out, "\n]}\n");
+	fprintf(out, "\n], \"placements\": [");
+	for (unsigned int i = 0; i < plan->nplacements; i++) {
+		const struct plan_placement *p = &plan->placements[i];
+
+		fprintf(out, "%s\n  {\"start\": %llu, \"end\": %llu, \"size\": %llu, \"name\": ",
+			i ? "," : "", (unsigned long long)p->start,
+			(unsigned long long)(p->start + p->size - 1), (unsigned long long)p->size);
+		print_json_string(p->name, out);
+		fprintf(out, ", \"label\": ");
+		print_json_string(p->label, out);
+		fputc('}', out);
+	}
+	fprintf(out, "\n], \"addr_limit_source\": ");
+	print_json_string(plan->addr_limit_label, out);
+	fprintf(out, "}\n");
 }

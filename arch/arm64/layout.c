@@ -4,7 +4,8 @@
 
 #include "arch/board.h"
 
-static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 addr_limit, const char *limit_label,
+static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 addr_limit,
+		      const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		      struct memory_plan *plan)
 {
@@ -40,8 +41,8 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 addr_limit, const ch
 		.addr_limit_label = limit_label,
 		.ram_base = 0,
 		.high_ram_base = ARM64_HIGH_RAM_BASE,
-		/* 64 KiB: the largest arm64 page size, so any guest kernel can map every bank. */
-		.ram_align = 64 * KiB,
+		/* At least 64 KiB (arm64_layout.ram_align), so any guest kernel can map every bank. */
+		.ram_align = ram_align,
 		.min_low_ram = 64 * MiB,
 		.windows = windows,
 		.nwindows = ARRAY_SIZE(windows),
@@ -58,12 +59,30 @@ static unsigned int default_ipa_bits(void)
 static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		       struct memory_plan *plan)
 {
-	return arm64_plan(req->ram_size, req->ncpus, addr_limit, limit_label,
+	return arm64_plan(req->ram_size, req->ncpus, req->page_size, addr_limit, limit_label,
 			  req->host ? req->host->holes : NULL, req->host ? req->host->n : 0, plan);
 }
 
 const struct board_layout arm64_layout = {
 	.name = "arm64",
 	.default_addr_bits = default_ipa_bits,
+	/* 64 KiB: the largest arm64 page size, so a guest of any page size maps every bank. */
+	.ram_align = 64 * KiB,
 	.plan = layout_plan,
+	.place_boot = arm64_place_boot,
 };
+
+unsigned long arm64_vm_type_for(const struct memory_plan *plan, unsigned int host_ipa_limit)
+{
+	u64 end = 0;
+	unsigned int bits = 32; /* KVM's smallest IPA space */
+
+	if (!host_ipa_limit)
+		return 0; /* no choice: the 40-bit default, which the plan was made for */
+	for (unsigned int i = 0; i < plan->nregions; i++)
+		end = MAX(end, plan->regions[i].start + plan->regions[i].size);
+	while (bits < host_ipa_limit && end > 1ULL << bits)
+		bits++;
+	/* KVM_VM_TYPE_ARM_IPA_SIZE(bits) from <linux/kvm.h>: the low byte. */
+	return bits & 0xffUL;
+}

@@ -29,6 +29,21 @@
 #define PLAN_ARM64_GICR "gic-redist"
 #define PLAN_ARM64_ITS "gic-its"
 #define PLAN_ARM64_UART "uart"
+
+/* What the planner places in RAM for the boot (boot_plan.c), by name. */
+#define ARM64_PLACE_KERNEL "kernel"
+#define ARM64_PLACE_FDT "fdt"
+#define ARM64_PLACE_INITRD "initrd"
+
+/*
+ * KVM_CREATE_VM's machine type for plan on a host whose KVM offers IPA
+ * spaces up to host_ipa_limit bits (0: no KVM_CAP_ARM_VM_IPA_SIZE): the
+ * smallest space holding every region of the plan.
+ */
+unsigned long arm64_vm_type_for(const struct memory_plan *plan, unsigned int host_ipa_limit);
+
+struct boot_images;
+int arm64_place_boot(struct memory_plan *plan, const struct boot_images *img);
 /* ECAM and MMIO windows have the names every board uses (arch/board.h). */
 
 /* KVM_CREATE_VM with machine type 0 gives a 40-bit IPA space. */

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "fdt.h"
@@ -56,10 +58,34 @@ static int arm64_vcpus_created(struct board *b)
 	return arm64_gic_init(b->priv);
 }
 
+/* KVM_CAP_ARM_VM_IPA_SIZE: the largest IPA space a VM may have; 0 without the capability. */
+static unsigned int host_ipa_limit(void)
+{
+	static int cached = -1;
+	int fd;
+
+	if (cached < 0) {
+		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		cached = fd < 0 ? 0 : ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
+		if (cached < 0)
+			cached = 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return (unsigned int)cached;
+}
+
+static unsigned int arm64_host_addr_bits(void)
+{
+	unsigned int limit = host_ipa_limit();
+
+	/* Without the capability a VM gets the 40-bit default. */
+	return limit ? limit : ARM64_DEFAULT_IPA_BITS;
+}
+
 static unsigned long arm64_vm_type(const struct memory_plan *plan)
 {
-	(void)plan;
-	return 0; /* the default 40-bit IPA space */
+	return arm64_vm_type_for(plan, host_ipa_limit());
 }
 
 static void arm64_destroy(struct board *b)
@@ -80,6 +106,7 @@ extern const struct board_layout arm64_layout;
 
 const struct board_ops board_native = {
 	.layout = &arm64_layout,
+	.host_addr_bits = arm64_host_addr_bits,
 	.vm_type = arm64_vm_type,
 	.init = arm64_init,
 	.vcpus_created = arm64_vcpus_created,

@@ -13,7 +13,8 @@ struct arm64_platform {
 
 int arm64_gic_create(struct vm *vm, const struct memory_plan *plan, struct arm64_platform *pf);
 int arm64_gic_init(struct arm64_platform *pf);
-int arm64_load_guest(struct board *b, const struct boot_config *boot);
+int arm64_load_guest(struct board *b, const struct boot_config *boot,
+		     const struct boot_images *img);
 
 /* vcpu.c */
 int arm64_vcpu_init(struct board *b, struct vcpu *vcpu);

@@ -17,14 +17,19 @@
 #define X86_KVM_PRIVATE_SIZE 0x4000ULL
 #define X86_HIGH_RAM_BASE 0x100000000ULL
 
-/* Boot structures in low RAM (all below 640 KiB, all 4 KiB aligned). */
-#define X86_BOOT_GDT 0x1000ULL
-#define X86_BOOT_PARAMS 0x7000ULL
-#define X86_BOOT_PML4 0x9000ULL
-#define X86_BOOT_PDPT 0xa000ULL
-#define X86_BOOT_PD 0xb000ULL             /* four pages: 4 GiB of 2 MiB pages */
-#define X86_BOOT_CMDLINE 0x20000ULL
-#define X86_BOOT_CMDLINE_MAX 0x10000ULL
+/*
+ * Boot data the planner places in RAM (boot_plan.c), by name. The page
+ * tables are a PML4, a PDPT and four page directories: 4 GiB of 2 MiB pages.
+ */
+#define X86_PLACE_ZERO_PAGE "zero-page"
+#define X86_PLACE_CMDLINE "cmdline"
+#define X86_PLACE_GDT "gdt"
+#define X86_PLACE_PAGE_TABLES "page-tables"
+#define X86_PLACE_TRAMPOLINE "trampoline"
+#define X86_PLACE_KERNEL "kernel"
+#define X86_PLACE_INITRD "initrd"
+#define X86_BOOT_CMDLINE_MAX 0x1000ULL
+#define X86_BOOT_PAGE_TABLES_SIZE 0x6000ULL
 /* ACPI tables live in the BIOS area where the RSDP scan looks. */
 #define X86_ACPI_BASE 0xe0000ULL
 #define X86_ACPI_SIZE 0x20000ULL
@@ -48,6 +53,12 @@
 #define X86_PCI_INTX_GSI_COUNT 8
 
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
+
+/*
+ * Places the boot data, and the kernel and initrd of img (if any), in the
+ * plan's RAM: the layout's place_boot (boot_plan.c).
+ */
+int x86_place_boot(struct memory_plan *plan, const struct boot_images *img);
 
 /* Guest physical address width the host CPU and KVM can back. */
 unsigned int x86_host_phys_bits(void);

@@ -86,20 +86,21 @@ static int x86_init(struct board *b)
 	return err;
 }
 
-static int x86_load(struct board *b, const struct boot_config *boot)
+static int x86_load(struct board *b, const struct boot_config *boot,
+		    const struct boot_images *img)
 {
 	struct x86_platform *pf = b->priv;
 	u8 *acpi = guest_mem_ptr(&b->vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE);
 	int err;
 
-	err = x86_write_boot_tables(b->vm);
+	err = x86_write_boot_tables(b->vm, b->plan);
 	if (err)
 		return err;
 	if (!acpi || x86_build_acpi(acpi, X86_ACPI_SIZE, X86_ACPI_BASE, b->plan, b->ncpus) < 0) {
 		pr_err("ACPI tables do not fit at 0x%llx", X86_ACPI_BASE);
 		return -E2BIG;
 	}
-	return x86_load_kernel(b->vm, b->plan, boot, &pf->kernel_entry);
+	return x86_load_kernel(b->vm, b->plan, boot, img, &pf->kernel_entry);
 }
 
 static unsigned long x86_vm_type(const struct memory_plan *plan)
@@ -129,6 +130,7 @@ extern const struct board_layout x86_layout;
 
 const struct board_ops board_native = {
 	.layout = &x86_layout,
+	.host_addr_bits = x86_host_phys_bits,
 	.vm_type = x86_vm_type,
 	.init = x86_init,
 	.vcpus_created = x86_vcpus_created,

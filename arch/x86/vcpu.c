@@ -13,6 +13,7 @@
 
 #include "cpuid.h"
 #include "layout.h"
+#include "boot.h"
 #include "platform.h"
 #include "core/log.h"
 
@@ -37,24 +38,32 @@
 #define APIC_MODE_NMI 0x4
 #define APIC_MODE_EXTINT 0x7
 
-/* Identity map of the first 4 GiB with 2 MiB pages, and the GDT. */
-int x86_write_boot_tables(struct vm *vm)
+/* Where the plan put a piece of boot data; 0 when it did not. */
+static u64 placed(const struct memory_plan *plan, const char *name)
+{
+	const struct plan_placement *p = plan_find_placement(plan, name);
+
+	return p ? p->start : 0;
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages, and the GDT, where the plan put them. */
+int x86_write_boot_tables(struct vm *vm, const struct memory_plan *plan)
 {
 	u64 gdt[] = { 0, 0, GDT_CODE64, GDT_DATA, GDT_TSS };
-	u64 *pml4 = guest_mem_ptr(&vm->mem, X86_BOOT_PML4, 4096);
-	u64 *pdpt = guest_mem_ptr(&vm->mem, X86_BOOT_PDPT, 4096);
-	u64 *pd = guest_mem_ptr(&vm->mem, X86_BOOT_PD, 4 * 4096);
+	u64 tables = placed(plan, X86_PLACE_PAGE_TABLES), gdt_at = placed(plan, X86_PLACE_GDT);
+	u64 pdpt_at = tables + 0x1000, pd_at = tables + 0x2000;
+	u64 *pml4 = tables ? guest_mem_ptr(&vm->mem, tables, X86_BOOT_PAGE_TABLES_SIZE) : NULL;
+	u64 *pdpt = pml4 ? pml4 + 512 : NULL, *pd = pml4 ? pml4 + 1024 : NULL;
 
-	if (!pml4 || !pdpt || !pd || guest_mem_write(&vm->mem, X86_BOOT_GDT, gdt, sizeof(gdt))) {
-		pr_err("guest RAM does not cover the boot structures at 0x%llx-0x%llx",
-		       X86_BOOT_GDT, X86_BOOT_PD + 4 * 4096);
+	if (!pml4 || !gdt_at || guest_mem_write(&vm->mem, gdt_at, gdt, sizeof(gdt))) {
+		pr_err("guest RAM does not hold the planned boot page tables (0x%llx) and GDT (0x%llx)",
+		       (unsigned long long)tables, (unsigned long long)gdt_at);
 		return -EFAULT;
 	}
-	memset(pml4, 0, 4096);
-	memset(pdpt, 0, 4096);
-	pml4[0] = X86_BOOT_PDPT | PAGE_PRESENT_RW;
+	memset(pml4, 0, 2 * 4096);
+	pml4[0] = pdpt_at | PAGE_PRESENT_RW;
 	for (u64 i = 0; i < 4; i++)
-		pdpt[i] = (X86_BOOT_PD + i * 4096) | PAGE_PRESENT_RW;
+		pdpt[i] = (pd_at + i * 4096) | PAGE_PRESENT_RW;
 	for (u64 i = 0; i < 4 * 512; i++)
 		pd[i] = (i * 2 * MiB) | PAGE_PRESENT_RW | PAGE_PS;
 	return 0;
@@ -73,10 +82,11 @@ static void segment(struct kvm_segment *s, u16 selector, u8 type, bool code)
 	s->db = !code;
 }
 
-static int setup_long_mode(struct vcpu *vcpu, u64 entry)
+static int setup_long_mode(struct vcpu *vcpu, const struct memory_plan *plan, u64 entry)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rflags = 0x2, .rip = entry, .rsi = X86_BOOT_PARAMS };
+	struct kvm_regs regs = { .rflags = 0x2, .rip = entry,
+				 .rsi = placed(plan, X86_PLACE_ZERO_PAGE) };
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
@@ -89,12 +99,12 @@ static int setup_long_mode(struct vcpu *vcpu, u64 entry)
 	sregs.tr.limit = 0xfff;
 	sregs.tr.type = 0xb;
 	sregs.tr.present = 1;
-	sregs.gdt.base = X86_BOOT_GDT;
+	sregs.gdt.base = placed(plan, X86_PLACE_GDT);
 	sregs.gdt.limit = 5 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
 	sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	sregs.cr3 = X86_BOOT_PML4;
+	sregs.cr3 = placed(plan, X86_PLACE_PAGE_TABLES); /* the PML4 comes first */
 	sregs.cr4 = CR4_PAE;
 	sregs.efer = EFER_LME | EFER_LMA;
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ||
@@ -140,7 +150,7 @@ int x86_vcpu_init(struct board *b, struct vcpu *vcpu)
 	}
 	err = setup_lapic(vcpu);
 	if (!err && vcpu->index == 0)
-		err = setup_long_mode(vcpu, pf->kernel_entry);
+		err = setup_long_mode(vcpu, b->plan, pf->kernel_entry);
 	if (err)
 		pr_err("vCPU %u: cannot set up registers: %s", vcpu->index, strerror(-err));
 	return err;

@@ -60,11 +60,11 @@ expect "-m beyond host memory" 1 "more than this host's memory" -- run -k "$KERN
 expect "-m beyond the address space" 1 "cannot place" -- plan -m 300T
 
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	# The kernel is checked first: give the unprivileged user one it may read.
-	cp "$vmm" "$tmp/vmm" && cp "$KERNEL" "$tmp/bzImage" && chmod 755 "$tmp" "$tmp/vmm"
-	chmod 644 "$tmp/bzImage"
+	# The kernel is read before /dev/kvm is opened: give nobody a readable copy.
+	cp "$vmm" "$tmp/vmm" && cp "$KERNEL" "$tmp/kernel" && chmod 755 "$tmp" "$tmp/vmm"
+	chmod 644 "$tmp/kernel"
 	chmod 600 /dev/kvm 2>/dev/null
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/vmm" run -k "$tmp/bzImage" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/vmm" run -k "$tmp/kernel" \
 		</dev/null >/dev/null 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" = 1 ] && grep -q "no permission to open /dev/kvm" "$tmp/err"; then

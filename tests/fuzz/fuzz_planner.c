@@ -3,9 +3,10 @@
  * sizes, CPU counts, address widths, IOVA limits and host holes. Every
  * plan must keep the invariants of plan_check.h.
  *
- * Input: board (u8: bit 0 arm64), ram (u64, aligned to the board's
- * granule), ncpus (u8), addr_bits (u8), iova_limit (u64), then up to 64
- * holes of start (u64), size (u64), firmware_reserved (u8).
+ * Input: board (u8: bit 0 arm64), ram (u64, 4 KiB aligned), ncpus (u8),
+ * addr_bits (u8), host page size (u8: log2, 0 for this host's), iova_limit
+ * (u64), then up to 64 holes of start (u64), size (u64),
+ * firmware_reserved (u8).
  */
 #include "arch/board.h"
 #include "core/log.h"
@@ -19,6 +20,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	static struct memory_plan plan;
 	const struct board_layout *layout;
 	struct plan_request req;
+	u8 page_shift;
 	int ret;
 
 	log_threshold = LOG_QUIET;
@@ -30,6 +32,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		.addr_bits = fuzz_u8(&in),
 		.host = &host,
 	};
+	page_shift = fuzz_u8(&in);
+	req.page_size = page_shift && page_shift < 64 ? 1ULL << page_shift : 0;
 	host.iova_limit = fuzz_u64(&in);
 	snprintf(host.iova_limit_source, sizeof(host.iova_limit_source), "fuzz IOVA limit");
 	while (fuzz_more(&in) && host.n < PLAN_MAX_FORBIDDEN) {

@@ -26,8 +26,9 @@ MiB, GiB = 1 << 20, 1 << 30
 
 # --- planner -----------------------------------------------------------------
 
-def plan(arm64, ram, ncpus=1, bits=40, iova_limit=0, holes=()):
-    out = u8(1 if arm64 else 0) + u64(ram) + u8(ncpus) + u8(bits) + u64(iova_limit)
+def plan(arm64, ram, ncpus=1, bits=40, iova_limit=0, holes=(), page_shift=0):
+    out = (u8(1 if arm64 else 0) + u64(ram) + u8(ncpus) + u8(bits) + u8(page_shift) +
+           u64(iova_limit))
     for start, size, fw in holes:
         out += u64(start) + u64(size) + u8(fw)
     return out
@@ -44,13 +45,18 @@ def planner():
                                                          (0x10100000, 0x200000, 1)]),
         "arm64-2g-smmu": plan(True, 2 * GiB, 2, holes=[(0x8000000, 0x100000, 1)]),
         "arm64-8cpu-48bit": plan(True, 8 * GiB, 8, bits=48),
+        "arm64-16k-pages": plan(True, 4 * GiB, 2, page_shift=14,
+                                holes=[(0x8000000, 0x100000, 1)]),
+        "x86-64k-pages": plan(False, 2 * GiB, 1, page_shift=16),
         "x86-top-hole": plan(False, 6 * GiB, 1, holes=[(0x8000000000, 0xffffff8000000000, 1)]),
     }
     repro = {
         # No vCPU: the GIC redistributor window had size 0.
         "zero-cpus": plan(True, 0x310000, 0, 0),
-        # A 64-bit address width: 1 << 64, and the 64-bit MMIO window wrapped past 2^64.
+        # A 64-bit address width: 1 << 64, and the 64-bit MMIO window wrapped past 2^64
+        # (board_plan now refuses widths above 52 bits; the planner's searches cannot wrap).
         "64-bit-width": plan(True, 0xffffffff2ce00000, 1, 64),
+        "huge-iova-limit": plan(True, 0xffffffff2ce00000, 1, 52, iova_limit=0xffffffffffffffff),
         # The whole space reserved: the plan fails.
         "whole-space-hole": plan(False, 256 * MiB, 1, holes=[(0, 0xffffffffffffffff, 1)]),
     }
@@ -125,13 +131,13 @@ def bzimage(pref=0x1000000, init_size=0x2000000, length=2048, setup_sects=1):
 
 def bzimage_seeds():
     seeds = {
-        "linux-6": u32(10 * MiB) + u32(0x80000000) + bzimage(),
-        "high-pref": u32(4096) + u32(0xffffffff) + bzimage(pref=0x7000000, init_size=0x100000),
-        "not-relocatable": u32(1 * MiB) + u32(0x40000000) + bzimage(pref=0x100000),
+        "linux-6": u32(10 * MiB) + bzimage(),
+        "no-initrd": u32(0) + bzimage(pref=0x7000000, init_size=0x100000),
+        "not-relocatable": u32(1 * MiB) + bzimage(pref=0x100000),
     }
     repro = {
         # pref_address + init_size wrapped: the kernel was "placed" outside RAM.
-        "pref-address-wraps": u32(0) + u32(0) + bzimage(pref=0xfffffffffff00000),
+        "pref-address-wraps": u32(0) + bzimage(pref=0xfffffffffff00000),
     }
     return seeds, repro
 
@@ -377,6 +383,8 @@ TARGETS = {
 
 def write_all(directory, files):
     os.makedirs(directory, exist_ok=True)
+    for stale in set(os.listdir(directory)) - set(files):
+        os.remove(os.path.join(directory, stale))
     for name, data in files.items():
         path = os.path.join(directory, name)
         try:

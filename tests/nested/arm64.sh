@@ -20,6 +20,14 @@ if [ -n "${VMM_ARM64_SHA256:-}" ]; then
 	check "the suite runs the binary built in this checkout" expect_sum
 fi
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
+
+# The L1 host's page size (busybox has no getconf): the suite runs on 4 KiB
+# and 16 KiB hosts.
+page=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)
+echo "arm64 L1 host: $(uname -r), ${page:-?}-byte pages"
+if [ -n "${EXPECT_PAGE_SIZE:-}" ]; then
+	expect_eq "the L1 host has ${EXPECT_PAGE_SIZE}-byte pages" "$EXPECT_PAGE_SIZE" "$page"
+fi
 has() { grep -q -- "$2" "$out/$1.log"; }
 value() { sed -n "s/^$2=//p" "$out/$1.log" | tr -d '\r' | head -n1; }
 
@@ -88,6 +96,13 @@ check "with pci=nomsi the NIC still pings (INTx via a GIC SPI)" has intx PING=ok
 check "with pci=nomsi the NIC interrupt is a level-triggered GIC SPI" has intx "GICv3 .* Level .*eth0"
 "$vmm" vfio-unbind "$nic" >/dev/null 2>&1
 
+# Every run above had the default sandbox (kill): none made a forbidden call.
+if grep -l 'sandbox:' "$out"/*.log >/dev/null 2>&1; then
+	fail "no forbidden system call in any arm64 run" "$(grep -h 'sandbox:' "$out"/*.log | head -n 3)"
+else
+	pass "no forbidden system call in any arm64 run"
+fi
+
 rm -rf "$out"
-echo "integration-arm64: $passed passed, $failed failed"
+echo "${SUITE_NAME:-integration-arm64}: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -2,7 +2,8 @@
 # Inside L1: 4 KiB random-read IOPS and sequential MiB/s measured in the
 # guest by blkbench (guest-images/tools), on a raw image served by
 # build/vmm (virtio-blk on io_uring) and by QEMU (virtio-blk-pci,
-# aio=io_uring), same guest, same image.
+# aio=io_uring), same guest, same image; the VMM with its seccomp sandbox
+# (the default) and without, to show what the filters cost.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -19,6 +20,10 @@ run_vmm() {
 	timeout 300 "$root/build/vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
 		--disk "$img" -p "$params" </dev/null 2>&1
 }
+run_vmm_nosandbox() {
+	timeout 300 "$root/build/vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
+		--sandbox off --disk "$img" -p "$params" </dev/null 2>&1
+}
 run_qemu() {
 	timeout 300 "${BENCH_QEMU:-qemu-system-x86_64}" -M microvm,pcie=on -enable-kvm -cpu host \
 		-smp 2 -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot \
@@ -28,7 +33,7 @@ run_qemu() {
 }
 
 declare -A iops mibs
-for kind in vmm qemu; do
+for kind in vmm vmm_nosandbox qemu; do
 	out=$(run_$kind | tr -d '\r')
 	iops[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH randread_4k_iops=\([0-9]*\).*/\1/p' | head -n1)
 	mibs[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH seqread_mib_s=\([0-9.]*\).*/\1/p' | head -n1)
@@ -37,3 +42,5 @@ for kind in vmm qemu; do
 done
 awk -v a="${iops[vmm]:-0}" -v b="${iops[qemu]:-0}" -v c="${mibs[vmm]:-0}" -v d="${mibs[qemu]:-0}" 'BEGIN {
 	if (b > 0 && d > 0) printf "BENCH blk ratio vmm/qemu: IOPS %.2f, MiB/s %.2f\n", a / b, c / d }'
+awk -v a="${iops[vmm]:-0}" -v b="${iops[vmm_nosandbox]:-0}" 'BEGIN {
+	if (b > 0) printf "BENCH blk sandbox cost: IOPS with/without the seccomp filters %.3f (%+.1f%%)\n", a / b, (a / b - 1) * 100 }'

@@ -47,6 +47,8 @@ boot_once() {
 	case $kind in
 	vmm) "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
 		</dev/null >"$fifo" 2>&1 & ;;
+	vmm-nosb) "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
+		--sandbox off </dev/null >"$fifo" 2>&1 & ;;
 	microvm|q35) "$qemu" -M "$kind" -enable-kvm -cpu host -smp $smp -m $mem \
 		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
 		-kernel "$KERNEL" -initrd "$L2_INITRD" -append "console=ttyS0 $params" \
@@ -58,7 +60,7 @@ boot_once() {
 		if [[ $line == *"VMMTEST userspace"* ]]; then
 			ms=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
 			sleep 1
-			if [ "$kind" = vmm ]; then
+			if [[ $kind == vmm* ]]; then
 				rss=$(rss_outside "$pid" "$guest_kb_vmm")
 			else
 				rss=$(rss_outside "$pid" "$guest_kb_qemu")
@@ -76,11 +78,11 @@ boot_once() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 
 declare -A times rss
-for kind in vmm microvm q35; do
+for kind in vmm vmm-nosb microvm q35; do
 	times[$kind]="" rss[$kind]=""
 done
 for i in $(seq "$runs"); do
-	for kind in vmm microvm q35; do
+	for kind in vmm vmm-nosb microvm q35; do
 		read -r ms kb < <(boot_once "$kind")
 		echo "run $i $kind: ${ms} ms to userspace, ${kb} kB outside guest RAM"
 		times[$kind]+="$ms"$'\n'
@@ -90,11 +92,12 @@ done
 
 echo
 echo "BENCH boot to first userspace line, L2 guest (-c $smp, -m ${mem}M), $runs runs each, medians:"
-for kind in vmm microvm q35; do
+for kind in vmm vmm-nosb microvm q35; do
 	t=$(printf '%s' "${times[$kind]}" | median)
 	r=$(printf '%s' "${rss[$kind]}" | median)
-	eval "med_$kind=$t rss_$kind=$r"
+	eval "med_${kind//-/_}=$t rss_${kind//-/_}=$r"
 	printf 'BENCH %-8s %6d ms   VMM memory outside guest RAM %6d kB\n' "$kind" "$t" "$r"
 done
-awk -v v="$med_vmm" -v m="$med_microvm" -v q="$med_q35" 'BEGIN {
-	printf "BENCH ratio vmm/qemu-microvm %.2f, vmm/qemu-q35 %.2f\n", v / m, v / q }'
+awk -v v="$med_vmm" -v m="$med_microvm" -v q="$med_q35" -v n="$med_vmm_nosb" 'BEGIN {
+	printf "BENCH ratio vmm/qemu-microvm %.2f, vmm/qemu-q35 %.2f\n", v / m, v / q
+	printf "BENCH sandbox cost: boot with/without the seccomp filters %.3f\n", v / n }'

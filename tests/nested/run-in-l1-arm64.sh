@@ -49,6 +49,9 @@
 #                         stdin; Ctrl-A x quits QEMU); no timeouts
 #   VMM_TEST_LOG_DIR=/tmp where the console log goes (path printed at the end)
 #   VMM_CACHE             image cache root, see guest-images/build-arm64.sh
+#   VMM_L1_KERNEL_META_ARM64=linux-image-6.12-arm64-16k
+#                         boot L1 on another kernel flavour (16 KiB pages);
+#                         the L2 guest keeps the 4 KiB kernel
 set -uo pipefail
 
 if [ $# -eq 0 ]; then
@@ -127,7 +130,7 @@ args=(
 	-nodefaults -no-user-config -no-reboot -display none
 	-device e1000e,netdev=n0 -netdev user,id=n0
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
-	-kernel "$KERNEL_ARM64" -initrd "$L1_INITRD_ARM64" -append "$append"
+	-kernel "$L1_KERNEL_ARM64" -initrd "$L1_INITRD_ARM64" -append "$append"
 )
 if [ "$interactive" = 1 ]; then
 	# Console and QEMU monitor multiplexed on this terminal; logfile= keeps

@@ -104,6 +104,7 @@ static void old_or_32bit_kernels_are_refused(void **state)
 }
 
 /* pref_address + init_size wrapped, and the kernel was "placed" outside RAM. */
+/* pref_address + init_size wrapped: the header is refused, and placement never trusts the sum. */
 static void a_preferred_address_that_wraps_is_refused(void **state)
 {
 	struct bzimage_info info;
@@ -119,73 +120,66 @@ static void a_preferred_address_that_wraps_is_refused(void **state)
 	assert_non_null(strstr(err, "pref_address"));
 	free(img);
 
-	/* The placement itself never trusts the sum either. */
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
 	assert_int_equal(x86_choose_kernel_address(&plan, 0xfffffffffff00000ULL, 0x200000,
-						   0x2000000, &addr), 0);
+						   0x2000000, false, &addr), -ENOSPC);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0xfffffffffff00000ULL, 0x200000,
+						   0x2000000, true, &addr), 0);
 	assert_true(addr + 0x2000000 <= 256 * MiB);
-	/* Nor a preferred address above the 4 GiB our page tables map. */
-	assert_int_equal(x86_plan_memory(6 * GiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 5 * GiB, 0x200000, 0x2000000, &addr), 0);
-	assert_true(addr + 0x2000000 <= 4 * GiB);
 }
 
-/* A guest memory whose only bank is [start, start + size), over the plan of plan_ram. */
+/* A guest memory whose only bank is [start, start + size), under a plan of plan_ram. */
 struct loaded {
 	struct vm vm;
 	struct memory_plan plan;
-	char path[32];
+	struct boot_images img;
 	u8 *ram;
 };
 
 static void load_setup(struct loaded *l, u64 plan_ram, u64 start, u64 size)
 {
-	u8 *img = make_image();
-	FILE *f;
-	int fd;
-
 	vm_init(&l->vm);
+	l->img = (struct boot_images){ .kernel_path = "bzImage", .kernel = make_image(),
+				       .kernel_len = IMAGE_LEN };
 	assert_int_equal(x86_plan_memory(plan_ram, 40, NULL, 0, &l->plan), 0);
+	assert_int_equal(x86_place_boot(&l->plan, &l->img), 0);
 	l->ram = calloc(1, size);
 	assert_non_null(l->ram);
 	l->vm.mem.banks[0] = (struct guest_bank){ start, size, l->ram, true };
 	l->vm.mem.nbanks = 1;
-	snprintf(l->path, sizeof(l->path), "%s/vmm-bz-XXXXXX", P_tmpdir);
-	fd = mkstemp(l->path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_int_equal(fwrite(img, 1, IMAGE_LEN, f), IMAGE_LEN);
-	fclose(f);
-	free(img);
+}
+
+static int load(struct loaded *l, u64 *entry)
+{
+	const struct boot_config boot = { .kernel = "bzImage", .console_param = "console=ttyS0" };
+
+	return x86_load_kernel(&l->vm, &l->plan, &boot, &l->img, entry);
 }
 
 static void load_teardown(struct loaded *l)
 {
-	unlink(l->path);
+	free(l->img.kernel);
 	free(l->ram);
 }
 
-/* Failed writes were ignored: the guest would start outside its RAM. */
+/* A plan and a guest memory that disagree: an error naming what, never a guest outside RAM. */
 static void what_does_not_fit_in_guest_memory_is_an_error(void **state)
 {
 	struct loaded l;
 	u64 entry = 0;
 
 	(void)state;
-	/* The kernel's bank is there, the low pages for the zero page are not. */
+	/* The kernel's bank is there, the low pages of the boot data are not. */
 	load_setup(&l, 64 * MiB, 1 * MiB, 63 * MiB);
-	assert_int_equal(x86_load_kernel(&l.vm, &l.plan, &(struct boot_config){
-		.kernel = l.path, .console_param = "console=ttyS0" }, &entry), -EFAULT);
+	assert_int_equal(load(&l, &entry), -EFAULT);
 	load_teardown(&l);
 	/* Nothing where the kernel goes. */
 	load_setup(&l, 64 * MiB, 0, 1 * MiB);
-	assert_int_equal(x86_load_kernel(&l.vm, &l.plan, &(struct boot_config){
-		.kernel = l.path, .console_param = "console=ttyS0" }, &entry), -EFAULT);
+	assert_int_equal(load(&l, &entry), -EFAULT);
 	load_teardown(&l);
 	/* With all of it, the entry point is the kernel's. */
 	load_setup(&l, 64 * MiB, 0, 64 * MiB);
-	assert_int_equal(x86_load_kernel(&l.vm, &l.plan, &(struct boot_config){
-		.kernel = l.path, .console_param = "console=ttyS0" }, &entry), 0);
+	assert_int_equal(load(&l, &entry), 0);
 	assert_int_equal(entry, 0x1000000 + 0x200);
 	load_teardown(&l);
 }
@@ -198,15 +192,18 @@ static void kernel_goes_to_its_preferred_address_or_the_next_aligned_fit(void **
 
 	(void)state;
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr), 0);
 	assert_int_equal(addr, 0x1000000);
 	/* A host hole where the kernel likes to be: it moves above it. */
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, &hole, 1, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr), 0);
 	assert_true(addr >= 0x1100000 && addr % 0x200000 == 0);
+	/* A kernel that cannot move and whose address is taken. */
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, false,
+						   &addr), -ENOSPC);
 	/* Too little RAM. */
 	assert_int_equal(x86_plan_memory(16 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, &addr),
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true, &addr),
 			 -ENOSPC);
 }
 
@@ -217,13 +214,17 @@ static void initrd_goes_high_and_clear_of_the_kernel(void **state)
 
 	(void)state;
 	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
-	assert_int_equal(x86_choose_initrd_address(&plan, 10 * MiB, 0x80000000ULL, 0x1000000,
-						   0x2000000, &addr), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0x1000000, 0x200000, 0x2000000, true,
+						   &addr), 0);
+	assert_int_equal(x86_choose_initrd_address(&plan, 10 * MiB, 0x80000000ULL, &addr), 0);
 	assert_int_equal(addr + 10 * MiB, 256 * MiB + 384 * KiB);
 	assert_int_equal(addr % 4096, 0);
-	/* An initrd bigger than the RAM above the kernel goes below nothing: refused. */
-	assert_int_equal(x86_choose_initrd_address(&plan, 300 * MiB, 0x80000000ULL, 0x1000000,
-						   0x2000000, &addr), -ENOSPC);
+	/* A second one goes below the first, clear of the kernel at 16-48 MiB. */
+	assert_int_equal(x86_choose_initrd_address(&plan, 100 * MiB, 0x80000000ULL, &addr), 0);
+	assert_true(addr >= 0x3000000 && addr + 100 * MiB <= 256 * MiB + 384 * KiB - 10 * MiB);
+	/* An initrd bigger than the RAM left: refused. */
+	assert_int_equal(x86_choose_initrd_address(&plan, 300 * MiB, 0x80000000ULL, &addr),
+			 -ENOSPC);
 }
 
 static void e820_lists_ram_and_merges_overlapping_reserved_ranges(void **state)
