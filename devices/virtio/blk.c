@@ -468,20 +468,18 @@ static void blk_event(void *opaque, u32 events)
 }
 
 /*
- * Recreates the ring when waiting on it failed: closing it lets the kernel
- * cancel or finish what is left, and no stale completion can reach a
- * reused slot.
+ * Waiting on the ring failed: closing it lets the kernel cancel or finish
+ * what is left, and no stale completion can reach a reused slot. The disk
+ * is not given a new ring: once the VMM runs sandboxed no ring may be
+ * created (a ring's operations would bypass the seccomp filter), so it
+ * reports DEVICE_NEEDS_RESET and fails from now on.
  */
-static int blk_ring_init(struct virtio_blk *blk);
-
-static void blk_ring_restart(struct virtio_blk *blk)
+static void blk_ring_lost(struct virtio_blk *blk)
 {
 	io_uring_queue_exit(&blk->ring);
 	blk->ring_ok = false;
-	if (blk_ring_init(blk)) {
-		blk->broken = true;
-		virtio_set_needs_reset(&blk->dev);
-	}
+	blk->broken = true;
+	virtio_set_needs_reset(&blk->dev);
 }
 
 static u64 now_ms(void)
@@ -543,7 +541,7 @@ static void blk_drain(struct virtio_blk *blk)
 		if (ret < 0 && !blk_transient(ret)) {
 			pr_warn("virtio-blk: %s: waiting for in-flight requests: %s", blk->path,
 				strerror(-ret));
-			blk_ring_restart(blk);
+			blk_ring_lost(blk);
 			break;
 		}
 		blk_reap(blk);
