@@ -69,7 +69,7 @@ struct virtio_blk {
 	bool pushed;         /* used entries not yet signalled to the driver */
 	bool draining;       /* reset/destroy: complete nothing towards the guest */
 	bool warned_io;
-	bool abandoned;      /* a drain gave up on the backing store: failed for good */
+	bool abandoned;      /* the ring was given up (blk_give_up_ring): failed for good */
 	u64 capacity;        /* 512-byte sectors */
 	struct virtio_blk_config config; /* little-endian, as the driver reads it */
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -467,21 +467,6 @@ static void blk_event(void *opaque, u32 events)
 	blk_notify(blk);
 }
 
-/*
- * Waiting on the ring failed: closing it lets the kernel cancel or finish
- * what is left, and no stale completion can reach a reused slot. The disk
- * is not given a new ring: once the VMM runs sandboxed no ring may be
- * created (a ring's operations would bypass the seccomp filter), so it
- * reports DEVICE_NEEDS_RESET and fails from now on.
- */
-static void blk_ring_lost(struct virtio_blk *blk)
-{
-	io_uring_queue_exit(&blk->ring);
-	blk->ring_ok = false;
-	blk->broken = true;
-	virtio_set_needs_reset(&blk->dev);
-}
-
 static u64 now_ms(void)
 {
 	struct timespec ts;
@@ -491,21 +476,24 @@ static u64 now_ms(void)
 }
 
 /*
- * The backing store did not answer in time. Closing the ring makes the
- * kernel cancel what it can and finish the rest in the background,
- * and no late completion can reach a slot we reuse. But a read that
- * completes later still lands in guest memory the driver has taken back,
- * so the device must not serve that driver again: it refuses DRIVER_OK
- * from now on (blk_activate), and the guest sees a dead disk rather than
- * memory changing under it. The VMM itself goes on.
+ * The ring is given up for good: waiting on it failed, or the backing
+ * store did not answer in time (blk_drain). Closing it lets the kernel
+ * cancel what it can and finish the rest in the background, and no late
+ * completion can reach a slot we reuse. The disk gets no new ring: once
+ * the VMM runs sandboxed no ring may be created (a ring's operations
+ * would bypass the seccomp filter). And a read that completes later still
+ * lands in guest memory the driver has taken back, so the device must not
+ * serve that driver again: it reports DEVICE_NEEDS_RESET and refuses
+ * DRIVER_OK from now on (blk_activate); the guest sees a dead disk, and
+ * the VMM itself goes on.
  */
-static void blk_abandon(struct virtio_blk *blk)
+static void blk_give_up_ring(struct virtio_blk *blk)
 {
-	pr_err("virtio-blk: %s: %u requests still unanswered after %d s; the disk is abandoned and fails from now on",
-	       blk->path, blk_inflight(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
 	io_uring_queue_exit(&blk->ring);
 	blk->ring_ok = false;
+	blk->broken = true;
 	blk->abandoned = true;
+	virtio_set_needs_reset(&blk->dev);
 }
 
 /*
@@ -529,7 +517,9 @@ static void blk_drain(struct virtio_blk *blk)
 	blk->draining = true;
 	while (blk_inflight(blk)) {
 		if (now_ms() >= deadline) {
-			blk_abandon(blk);
+			pr_err("virtio-blk: %s: %u requests still unanswered after %d s; the disk fails from now on",
+			       blk->path, blk_inflight(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
+			blk_give_up_ring(blk);
 			break;
 		}
 		/* Bounded waits: a failed submission is retried, never waited on. */
@@ -541,7 +531,7 @@ static void blk_drain(struct virtio_blk *blk)
 		if (ret < 0 && !blk_transient(ret)) {
 			pr_warn("virtio-blk: %s: waiting for in-flight requests: %s", blk->path,
 				strerror(-ret));
-			blk_ring_lost(blk);
+			blk_give_up_ring(blk);
 			break;
 		}
 		blk_reap(blk);
@@ -565,7 +555,7 @@ static int blk_activate(struct virtio_dev *dev)
 	struct virtio_blk *blk = dev->priv;
 
 	if (blk->abandoned) {
-		pr_err("virtio-blk: %s: the disk was abandoned after its backing store hung; restart the VMM to use it again",
+		pr_err("virtio-blk: %s: the disk lost its I/O ring (its backing store hung or failed); restart the VMM to use it again",
 		       blk->path);
 		return -EIO;
 	}
