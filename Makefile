@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-arm64 demo bench clean
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-arm64 demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -87,6 +87,39 @@ $(BUILD)/obj-san/%.o: %.c
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# Fuzz targets (tests/fuzz/): libFuzzer with ASan and UBSan, built by clang
+# against an archive of the VMM's objects (the linker takes what a target
+# needs; a target may replace a whole file, e.g. a fake tap).
+FUZZ_CC := clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -pthread -MMD -MP $(FUZZ_SAN)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libvmm.a: $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libvmm.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libvmm.a $(LIBS)
+
+fuzz-build: deps
+	$(MAKE) $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS, one at a time; corpora in build/fuzz/corpus.
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Every seed and reproducer through every target, once: seconds.
+fuzz-replay: fuzz-build
+	bash tests/fuzz/run.sh replay 0 $(FUZZ_TARGETS)
 
 deps:
 	sh scripts/install-deps.sh
@@ -127,10 +160,11 @@ test: deps
 	-$(MAKE) tree-test
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
+	-$(MAKE) fuzz-replay
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k
 
 demo: deps all
 	bash tests/nested/demo.sh
@@ -142,4 +176,8 @@ bench: deps all static arm64
 clean:
 	rm -rf $(BUILD)
 
--include $(OBJS:.o=.d) $(STATIC_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d)
+# Objects of the test builds are kept between runs, not deleted as intermediates.
+.SECONDARY: $(UNIT_LIB_OBJS) $(FUZZ_LIB_OBJS)
+
+-include $(OBJS:.o=.d) $(STATIC_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
+-include $(UNIT_TESTS:=.d) $(FUZZ_TARGETS:=.d)

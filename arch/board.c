@@ -36,6 +36,11 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	u64 limit, page = req->page_size ? req->page_size : host_page_size();
 	char label[PLAN_LABEL_LEN];
 
+	memset(plan, 0, sizeof(*plan));
+	if (!req->ncpus) {
+		snprintf(plan->error, sizeof(plan->error), "a guest needs at least one vCPU");
+		return -EINVAL;
+	}
 	if (bits < 32 || bits > 52 || page & (page - 1)) {
 		snprintf(plan->error, sizeof(plan->error),
 			 "cannot plan for a %u-bit guest physical address space with %llu-byte pages",
@@ -71,9 +76,9 @@ int board_read_images(const char *kernel, const char *initrd, struct boot_images
 	img->kernel_path = kernel;
 	img->initrd_path = initrd;
 	if (kernel)
-		err = file_read_all(kernel, "kernel", &img->kernel, &img->kernel_len);
+		err = file_read_all(kernel, "kernel", FILE_MAX_IMAGE, &img->kernel, &img->kernel_len);
 	if (!err && initrd)
-		err = file_read_all(initrd, "initrd", &img->initrd, &img->initrd_len);
+		err = file_read_all(initrd, "initrd", FILE_MAX_IMAGE, &img->initrd, &img->initrd_len);
 	if (err)
 		board_free_images(img);
 	return err;

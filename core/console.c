@@ -29,7 +29,8 @@ int console_attach_input(struct console *con, console_input_fn fn, void *opaque)
 
 void console_write(struct console *con, const u8 *data, size_t len)
 {
-	(void)con;
+	if (con && atomic_load(&con->output_gone))
+		return;
 	while (len) {
 		ssize_t n = write(STDOUT_FILENO, data, len);
 
@@ -37,7 +38,10 @@ void console_write(struct console *con, const u8 *data, size_t len)
 		 * stdout gone, or a write blocked on a full pipe interrupted by
 		 * the stop kick (the only signal a vCPU thread takes): drop the
 		 * output so the guest keeps running and the stop path never waits.
+		 * Once the reader has gone (EPIPE; SIGPIPE is ignored), for good.
 		 */
+		if (n < 0 && errno == EPIPE && con && !atomic_exchange(&con->output_gone, true))
+			pr_warn("console output is dropped from now on: its reader has gone");
 		if (n <= 0)
 			return;
 		data += n;

@@ -8,6 +8,7 @@
 #ifndef CORE_CONSOLE_H
 #define CORE_CONSOLE_H
 
+#include <stdatomic.h>
 #include <termios.h>
 
 #include "util.h"
@@ -25,6 +26,7 @@ struct console {
 	void *input_opaque;
 	void (*quit)(void *opaque);
 	void *quit_opaque;
+	atomic_bool output_gone; /* stdout's reader closed it: output is dropped */
 };
 
 /* Output goes to stdout; input is not read until console_start(). */
@@ -36,7 +38,7 @@ int console_attach_input(struct console *con, console_input_fn fn, void *opaque)
 /* Raw mode on a terminal, and stdin on the loop. */
 int console_start(struct console *con, struct event_loop *loop);
 
-/* Guest output; drops it when stdout is gone. Any thread. */
+/* Guest output; drops it when stdout is gone (SIGPIPE must be ignored). Any thread. */
 void console_write(struct console *con, const u8 *data, size_t len);
 
 /* Leaves the terminal as it was found. */

@@ -29,9 +29,11 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan);
 void guest_mem_free(struct guest_mem *mem);
 
 /* Host pointer for [gpa, gpa+len), or NULL when it is not all guest memory. */
-void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len);
+void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
+	__attribute__((warn_unused_result));
 
 /* Copies into guest memory; -EFAULT when the range is not guest memory. */
-int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len);
+int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -171,12 +171,8 @@ int kvm_set_memslot(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
 		.userspace_addr = (unsigned long)hva,
 	};
 
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		pr_err("KVM_SET_USER_MEMORY_REGION slot %d [0x%llx, +0x%llx): %s", slot,
-		       (unsigned long long)gpa, (unsigned long long)size, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	/* No message: the caller knows what the slot was for and how often to say so. */
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
 }
 
 int kvm_irq_line(struct vm *vm, unsigned int gsi, int level)

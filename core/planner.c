@@ -52,19 +52,35 @@ static bool find_top_down(const struct occupancy *occ, u64 size, u64 align,
 	return true;
 }
 
+/*
+ * x rounded up to align, when that is at most limit. Limits reach the top
+ * of the 64-bit space (a 64-bit address width), where ALIGN_UP would wrap
+ * to 0 and send a search back to the start.
+ */
+static bool align_up_below(u64 x, u64 align, u64 limit, u64 *out)
+{
+	if (x > limit || limit - x < align - 1)
+		return false;
+	*out = ALIGN_UP(x, align);
+	return true;
+}
+
 static bool find_bottom_up(const struct occupancy *occ, u64 size, u64 align,
 			   u64 min_start, u64 limit, u64 *out)
 {
-	u64 candidate = ALIGN_UP(min_start, align);
+	u64 candidate;
 	int hit;
 
-	while (candidate + size <= limit && candidate >= min_start) {
+	if (!align_up_below(min_start, align, limit, &candidate))
+		return false;
+	while (size <= limit - candidate) {
 		hit = first_overlap(occ, candidate, size);
 		if (hit < 0) {
 			*out = candidate;
 			return true;
 		}
-		candidate = ALIGN_UP(occ->end[hit], align);
+		if (!align_up_below(occ->end[hit], align, limit, &candidate))
+			return false;
 	}
 	return false;
 }
@@ -139,6 +155,21 @@ static int add_holes(struct memory_plan *plan, struct occupancy *occ,
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * True when host holes leave nothing between from and the address limit:
+ * a reserved region the size of the address space, say. Saying so beats
+ * the first window's "no room" error, which would blame the window.
+ */
+static bool holes_cover_everything(const struct occupancy *occ, u64 from, u64 limit)
+{
+	u64 cursor = from;
+	int hit;
+
+	while (cursor < limit && (hit = first_overlap(occ, cursor, 1)) >= 0)
+		cursor = occ->end[hit];
+	return cursor >= limit;
 }
 
 static int place_window(struct memory_plan *plan, struct occupancy *occ,
@@ -217,14 +248,17 @@ static void describe_holes(const struct memory_plan *plan, u64 lo, u64 hi,
 static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 			  u64 from, u64 to, u64 align, u64 *remaining)
 {
-	u64 cursor = ALIGN_UP(from, align);
+	u64 cursor;
 
+	if (!align_up_below(from, align, to, &cursor))
+		return 0;
 	while (*remaining && cursor < to) {
 		u64 next = to, bank_end;
 		int hit = first_overlap(occ, cursor, 1);
 
 		if (hit >= 0) {
-			cursor = ALIGN_UP(occ->end[hit], align);
+			if (!align_up_below(occ->end[hit], align, to, &cursor))
+				break;
 			continue;
 		}
 		for (unsigned int i = 0; i < occ->n; i++)
@@ -239,7 +273,8 @@ static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 				return err;
 			*remaining -= size;
 		}
-		cursor = ALIGN_UP(next, align);
+		if (!align_up_below(next, align, to, &cursor))
+			break;
 	}
 	return 0;
 }
@@ -269,6 +304,16 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	err = add_holes(plan, &occ, forbidden, nforbidden);
 	if (err)
 		return err;
+	if (holes_cover_everything(&occ, policy->ram_base, policy->addr_limit)) {
+		char holes[384];
+
+		describe_holes(plan, policy->ram_base, policy->addr_limit, holes, sizeof(holes));
+		snprintf(plan->error, sizeof(plan->error),
+			 "the host's reserved regions cover every guest address from 0x%llx to the %s at 0x%llx, so no RAM can be placed: %s",
+			 (unsigned long long)policy->ram_base, policy->addr_limit_label,
+			 (unsigned long long)policy->addr_limit, holes);
+		return -ENOSPC;
+	}
 
 	/* Fixed windows, then those that shape the low hole, then RAM. */
 	for (unsigned int i = 0; i < policy->nwindows; i++) {

@@ -75,7 +75,7 @@ void vm_request_stop(struct vm *vm, int status);
 /* Maps every bank of vm->mem as a memslot. */
 int kvm_map_memory(struct vm *vm);
 int kvm_check_extension(struct vm *vm, int cap);
-/* Memslots for device memory (VFIO BARs): size 0 deletes the slot. */
+/* Memslots for device memory (VFIO BARs): size 0 deletes the slot; -errno, not logged. */
 int kvm_memslot_alloc(struct vm *vm);
 int kvm_set_memslot(struct vm *vm, int slot, u64 gpa, u64 size, void *hva);
 /* Raises or lowers a legacy interrupt line (IOAPIC/PIC input, GIC SPI). */

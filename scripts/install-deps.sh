@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs, with apt, whatever the build, the tests and the nested harness
-# need and is not yet on this Debian machine. Safe to run again: it only
+# Installs, with apt, whatever the build, the tests (clang and its
+# libFuzzer runtime for tests/fuzz) and the nested harness need and is not
+# yet on this Debian machine. Safe to run again: it only
 # calls apt when a package is missing.
 #
 # arm64 (the aarch64 VMM and its nested harness): qemu-system-arm (from
@@ -25,7 +26,7 @@ need_backports=0
 packages="build-essential pkg-config linux-libc-dev libfdt-dev libseccomp-dev
 liburing-dev libcmocka-dev qemu-system-x86 qemu-utils busybox-static cpio kmod
 xz-utils zstd e2fsprogs iproute2 acpica-tools python3 util-linux
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross clang libclang-rt-14-dev
 linux-source-6.12 bc bison flex libelf-dev libssl-dev"
 
 missing=""

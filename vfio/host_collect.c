@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sysfs.h"
+#include "core/file.h"
 #include "core/log.h"
 
 static void warn_line(const char *message)
@@ -15,16 +17,17 @@ static void warn_line(const char *message)
 
 static int add_reserved_file(const char *path, struct host_holes *out)
 {
-	char text[16384], source[PLAN_LABEL_LEN / 2], copy[256];
-	int ret = read_text_file(path, text, sizeof(text));
+	char source[PLAN_LABEL_LEN / 2], copy[256];
+	u8 *text;
+	size_t len;
+	int ret = file_read_all(path, "--reserved file", FILE_MAX_TEXT, &text, &len);
 
-	if (ret < 0) {
-		pr_err("cannot read --reserved file '%s': %s", path, strerror(-ret));
+	if (ret < 0)
 		return ret;
-	}
 	snprintf(copy, sizeof(copy), "%s", path);
 	snprintf(source, sizeof(source), "file %s", basename(copy));
-	ret = host_parse_reserved_regions(text, source, out, warn_line);
+	ret = host_parse_reserved_regions((const char *)text, len, source, out, warn_line);
+	free(text);
 	if (ret == -E2BIG)
 		pr_err("too many reserved regions (more than %d)", PLAN_MAX_FORBIDDEN);
 	return ret < 0 ? ret : 0;
@@ -72,7 +75,7 @@ int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nres
 		err = sysfs_add_group_regions(sysfs_root, group, out, warn_line);
 		if (err) {
 			pr_err("cannot read the reserved regions of IOMMU group %d: %s", group,
-			       strerror(-err));
+			       err == -EFBIG ? "larger than 1 MiB" : strerror(-err));
 			return err;
 		}
 	}

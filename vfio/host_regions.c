@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Adds [start, end] (inclusive). A hole reaching the top of the 64-bit
+ * space has no size that fits a u64 when it starts at 0; no address limit
+ * is above 2^64 - 1 (the limit is exclusive and a u64), so a hole ending
+ * there may stop one byte short without freeing anything the planner
+ * could use: it is stored as [start, 2^64 - 1).
+ */
 static int add_hole(struct host_holes *out, u64 start, u64 end, bool reserved,
 		    const char *fmt_type, const char *source)
 {
@@ -17,7 +24,7 @@ static int add_hole(struct host_holes *out, u64 start, u64 end, bool reserved,
 		return -E2BIG;
 	h = &out->holes[out->n++];
 	h->start = start;
-	h->size = end - start + 1;
+	h->size = end - start + 1 ? end - start + 1 : UINT64_MAX;
 	h->firmware_reserved = reserved;
 	snprintf(h->label, sizeof(h->label), "host %s (%s)", fmt_type, source);
 	return 0;
@@ -38,32 +45,116 @@ static void warnf(host_warn_fn warn, const char *fmt, ...)
 	warn(msg);
 }
 
-int host_parse_reserved_regions(const char *text, const char *source, struct host_holes *out,
-				host_warn_fn warn)
+static bool is_blank(char c)
 {
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * One hexadecimal field, "0x" optional, at *p: the value must fit 64 bits
+ * (sscanf's %llx saturates, and takes a sign), and the field must end at
+ * a blank or the end of the line. Advances *p past the field.
+ */
+static bool take_hex(const char **p, const char *end, u64 *out)
+{
+	const char *s = *p;
+	u64 value = 0;
+	bool digits = false;
+
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s < end && !is_blank(*s); s++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (value >> 60)
+			return false; /* another digit would not fit */
+		value = value << 4 | (u64)d;
+		digits = true;
+	}
+	*p = s;
+	*out = value;
+	return digits;
+}
+
+/* The next blank-separated word of [*p, end), or false at the end of the line. */
+static bool take_word(const char **p, const char *end, const char **word, size_t *len)
+{
+	const char *s = *p;
+
+	while (s < end && is_blank(*s))
+		s++;
+	*word = s;
+	while (s < end && !is_blank(*s))
+		s++;
+	*len = (size_t)(s - *word);
+	*p = s;
+	return *len != 0;
+}
+
+/* "START END TYPE": false when the line is anything else. */
+static bool parse_line(const char *line, const char *end, u64 *start, u64 *last,
+		       char *type, size_t type_size)
+{
+	const char *p = line, *word;
+	size_t len;
+
+	if (!take_word(&p, end, &word, &len) || !take_hex(&word, word + len, start))
+		return false;
+	if (!take_word(&p, end, &word, &len) || !take_hex(&word, word + len, last))
+		return false;
+	if (!take_word(&p, end, &word, &len) || len >= type_size)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((word[i] >= 'a' && word[i] <= 'z') || (word[i] >= '0' && word[i] <= '9') ||
+		      word[i] == '-' || word[i] == '_'))
+			return false;
+	memcpy(type, word, len);
+	type[len] = '\0';
+	return !take_word(&p, end, &word, &len) && *start <= *last;
+}
+
+/* The line as printable text, for a warning. */
+static void quote_line(const char *line, size_t len, char *buf, size_t size)
+{
+	size_t n = MIN(len, size - 1);
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	buf[n] = '\0';
+}
+
+int host_parse_reserved_regions(const char *text, size_t size, const char *source,
+				struct host_holes *out, host_warn_fn warn)
+{
+	const char *end = text + size;
 	unsigned int lineno = 0;
 	int added = 0;
 
-	while (text && *text) {
-		const char *eol = strchr(text, '\n');
-		size_t len = eol ? (size_t)(eol - text) : strlen(text);
-		char line[256], type[64], extra[8];
-		unsigned long long start, end;
-		bool reserved;
-		int fields;
+	while (text < end) {
+		const char *eol = memchr(text, '\n', (size_t)(end - text));
+		const char *line_end = eol ? eol : end;
+		size_t len = (size_t)(line_end - text);
+		char type[32], shown[96];
+		u64 start, last;
+		bool blank = true;
 
 		lineno++;
-		if (len >= sizeof(line)) {
-			warnf(warn, "%s: line %u is too long; ignored", source, lineno);
+		for (size_t i = 0; i < len && blank; i++)
+			blank = is_blank(text[i]);
+		if (blank)
 			goto next;
-		}
-		memcpy(line, text, len);
-		line[len] = '\0';
-		if (strspn(line, " \t\r") == len)
-			goto next;
-		fields = sscanf(line, "%llx %llx %63s %7s", &start, &end, type, extra);
-		if (fields != 3 || end < start) {
-			warnf(warn, "%s: line %u is malformed ('%s'); ignored", source, lineno, line);
+		if (!parse_line(text, line_end, &start, &last, type, sizeof(type))) {
+			quote_line(text, len, shown, sizeof(shown));
+			warnf(warn, "%s: line %u is malformed ('%s'%s); ignored", source, lineno,
+			      shown, len >= sizeof(shown) ? "..." : "");
 			goto next;
 		}
 		/*
@@ -75,16 +166,14 @@ int host_parse_reserved_regions(const char *text, const char *source, struct hos
 			out->relaxed++;
 			goto next;
 		}
-		reserved = true;
-		if (strcmp(type, "direct") && strcmp(type, "direct-relaxable") &&
-		    strcmp(type, "reserved") && strcmp(type, "msi"))
+		if (strcmp(type, "direct") && strcmp(type, "reserved") && strcmp(type, "msi"))
 			warnf(warn, "%s: line %u has unknown type '%s'; kept as a hole", source,
 			      lineno, type);
-		if (add_hole(out, start, end, reserved, type, source))
+		if (add_hole(out, start, last, true, type, source))
 			return -E2BIG;
 		added++;
 next:
-		text = eol ? eol + 1 : text + len;
+		text = line_end + (eol ? 1 : 0);
 	}
 	return added;
 }
@@ -103,8 +192,12 @@ int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
 	while (offset) {
 		const struct vfio_info_cap_header *cap;
 
-		/* Each header must lie inside the reply, and the chain must end. */
-		if (offset < sizeof(*hdr) || offset > len - sizeof(*cap) || ++hops > 64)
+		/*
+		 * Each header must lie inside the reply, and the chain must end.
+		 * The kernel places capabilities 8-byte aligned (vfio_info_cap_add),
+		 * which their u64 fields need.
+		 */
+		if (offset < sizeof(*hdr) || offset > len - sizeof(*cap) || offset % 8 || ++hops > 64)
 			return -EINVAL;
 		cap = (const void *)(base + offset);
 		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {

@@ -21,18 +21,22 @@
 typedef void (*host_warn_fn)(const char *message);
 
 /*
- * Parses reserved_regions text; source names it in labels ("iommu group 7",
- * "file board.txt"). Malformed lines and unknown types are reported through
- * warn and skipped (unknown types are still kept as holes: the kernel knows
- * better than we do). Returns the number of regions added or -E2BIG.
+ * Parses size bytes of reserved_regions text; source names it in labels
+ * ("iommu group 7", "file board.txt"). Numbers are hexadecimal and must
+ * fit 64 bits. Malformed lines (overflow, a sign, garbage, end below
+ * start) and unknown types are reported through warn with the line
+ * number; malformed lines are skipped, unknown types kept as holes (the
+ * kernel knows better than we do). A region reaching 2^64 - 1 becomes a
+ * hole up to there. Returns the number of regions added or -E2BIG.
  */
-int host_parse_reserved_regions(const char *text, const char *source, struct host_holes *out,
-				host_warn_fn warn);
+int host_parse_reserved_regions(const char *text, size_t size, const char *source,
+				struct host_holes *out, host_warn_fn warn);
 
 /*
  * Finds the IOVA-range capability in a VFIO_IOMMU_GET_INFO reply of len
- * bytes. Returns the number of ranges copied to ranges (at most max), 0
- * when the capability is absent, -EINVAL for a malformed chain.
+ * bytes (8-byte aligned, as the kernel's capabilities are). Returns the
+ * number of ranges copied to ranges (at most max), 0 when the capability
+ * is absent, -EINVAL for a malformed chain.
  */
 int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
 			unsigned int max);

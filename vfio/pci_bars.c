@@ -77,14 +77,40 @@ static unsigned int trapped_ranges(const struct vfio_pci_dev *d, unsigned int in
 	return 2;
 }
 
+/*
+ * KVM may refuse a memslot (no slot left, an overlap with another one).
+ * The BAR still works, slowly: its accesses then exit and bar_trap takes
+ * them to the device. Said once per BAR, whatever the guest does next.
+ */
+static void memslot_refused(struct vfio_pci_dev *d, struct vfio_bar *bar, const char *what,
+			    u64 gpa, int err)
+{
+	if (bar->warned) {
+		pr_debug("%s: BAR%u: %s at 0x%llx refused again: %s", d->bdf, bar->index, what,
+			 (unsigned long long)gpa, strerror(-err));
+		return;
+	}
+	bar->warned = true;
+	pr_warn("%s: BAR%u: KVM refused to %s at 0x%llx (%s); the guest's accesses go through the VMM, slowly, until a move or re-enable of the BAR succeeds (not repeated)",
+		d->bdf, bar->index, what, (unsigned long long)gpa, strerror(-err));
+}
+
 static void unmap_bar(struct vfio_pci_dev *d, struct vfio_bar *bar)
 {
 	for (unsigned int s = 0; s < VFIO_BAR_MAX_SLOTS; s++) {
-		if (bar->slot_used[s])
-			kvm_set_memslot(d->vm, bar->slots[s], 0, 0, NULL);
-		bar->slot_used[s] = false;
+		int err;
+
+		if (!bar->slot_used[s])
+			continue;
+		/* A slot KVM would not delete stays ours: deleting it is retried next time. */
+		err = kvm_set_memslot(d->vm, bar->slots[s], 0, 0, NULL);
+		if (err)
+			memslot_refused(d, bar, "delete its memslot", bar->mapped_at, err);
+		else
+			bar->slot_used[s] = false;
 	}
 	bar->mapped_at = 0;
+	bar->incomplete = false;
 }
 
 static void map_bar(struct vfio_pci_dev *d, unsigned int index, u64 gpa)
@@ -93,12 +119,19 @@ static void map_bar(struct vfio_pci_dev *d, unsigned int index, u64 gpa)
 	u64 tstart[2], tend[2], cursor = 0;
 	unsigned int ntrap = trapped_ranges(d, index, tstart, tend), slot = 0;
 
+	bar->incomplete = false;
 	for (unsigned int t = 0; t <= ntrap; t++) {
 		u64 piece_end = t < ntrap ? MIN(tstart[t], bar->size) : bar->size;
 
 		if (piece_end > cursor && slot < VFIO_BAR_MAX_SLOTS) {
-			bar->slot_used[slot] = !kvm_set_memslot(d->vm, bar->slots[slot], gpa + cursor,
-								piece_end - cursor, bar->map + cursor);
+			int err = kvm_set_memslot(d->vm, bar->slots[slot], gpa + cursor,
+						  piece_end - cursor, bar->map + cursor);
+
+			bar->slot_used[slot] |= !err;
+			if (err) {
+				memslot_refused(d, bar, "map it", gpa + cursor, err);
+				bar->incomplete = true;
+			}
 			slot++;
 		}
 		if (t < ntrap)
@@ -123,7 +156,8 @@ void vfio_bars_update_mappings(struct vfio_pci_dev *d)
 				unmap_bar(d, bar);
 			continue;
 		}
-		if (bar->mapped_at == gpa)
+		/* Mapped as asked; a mapping KVM refused is tried again now. */
+		if (bar->mapped_at == gpa && !bar->incomplete)
 			continue;
 		if (bar->mapped_at)
 			unmap_bar(d, bar);

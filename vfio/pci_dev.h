@@ -31,6 +31,8 @@ struct vfio_bar {
 	int slots[VFIO_BAR_MAX_SLOTS];
 	bool slot_used[VFIO_BAR_MAX_SLOTS];
 	u64 mapped_at;       /* guest address of the memslots; 0: not mapped */
+	bool incomplete;     /* KVM refused a memslot at mapped_at: retried on the next update */
+	bool warned;         /* a refusal was reported: later ones are debug messages */
 };
 
 struct vfio_pci_dev {
@@ -74,6 +76,7 @@ int vfio_config_init(struct vfio_pci_dev *d);
 
 /* pci_bars.c */
 int vfio_bars_init(struct vfio_pci_dev *d);
+/* Memslots follow the BARs' addresses and decoding; refused ones are retried here. */
 void vfio_bars_update_mappings(struct vfio_pci_dev *d);
 void vfio_bars_release(struct vfio_pci_dev *d);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
+
 int pci_normalize_bdf(const char *text, char out[BDF_LEN])
 {
 	unsigned int domain = 0, bus, dev, fn;
@@ -21,31 +23,6 @@ int pci_normalize_bdf(const char *text, char out[BDF_LEN])
 		return -EINVAL;
 	snprintf(out, BDF_LEN, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
 	return 0;
-}
-
-int read_text_file(const char *path, char *buf, size_t len)
-{
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (done + 1 < len) {
-		ssize_t n = read(fd, buf + done, len - 1 - done);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	close(fd);
-	buf[done] = '\0';
-	return (int)done;
 }
 
 int sysfs_iommu_group(const char *root, const char *bdf)
@@ -72,15 +49,18 @@ int sysfs_iommu_group(const char *root, const char *bdf)
 int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 			    host_warn_fn warn)
 {
-	char path[512], source[64], text[8192];
+	char path[512], source[64];
+	u8 *text;
+	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions", root, group);
-	ret = read_text_file(path, text, sizeof(text));
+	ret = file_read_all(path, NULL, FILE_MAX_TEXT, &text, &len);
 	if (ret < 0)
 		return ret;
 	snprintf(source, sizeof(source), "iommu group %d", group);
-	ret = host_parse_reserved_regions(text, source, out, warn);
+	ret = host_parse_reserved_regions((const char *)text, len, source, out, warn);
+	free(text);
 	return ret < 0 ? ret : 0;
 }
 

@@ -34,11 +34,8 @@ void sysfs_pci_driver(const char *root, const char *bdf, char *name, size_t len)
  */
 void sysfs_describe_group(const char *root, int group, char *buf, size_t len);
 
-/* Adds the reserved regions of group's sysfs file to out. */
+/* Adds the reserved regions of group's sysfs file to out; -EFBIG beyond FILE_MAX_TEXT. */
 int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 			    host_warn_fn warn);
-
-/* Reads a whole small text file (sysfs attribute, --reserved file). */
-int read_text_file(const char *path, char *buf, size_t len);
 
 #endif

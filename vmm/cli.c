@@ -78,6 +78,32 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 	return 0;
 }
 
+/*
+ * The option getopt_long refused, as the user typed it. getopt_long
+ * leaves optind past the element it refused, except inside a cluster of
+ * short options ("-zd"), where it stays on that element; optopt holds
+ * the short option, or the value of a long one. args is what was parsed.
+ */
+static const char *refused_option(char *const *args, const char *shortopts, char *buf,
+				  size_t len)
+{
+	const char *prev = optind > 0 ? args[optind - 1] : "";
+	bool known_short = optopt > 0 && optopt < 256 && strchr(shortopts, optopt);
+
+	/* A long option: what it was given (up to '='), which ended its element. */
+	if (!strncmp(prev, "--", 2) && (optopt == 0 || optopt >= 256 || known_short)) {
+		size_t n = strcspn(prev, "=");
+
+		snprintf(buf, len, "%.*s", (int)MIN(n, 64), prev);
+		return buf;
+	}
+	if (optopt > 0 && optopt < 256 && optopt != ':' && optopt != '?')
+		snprintf(buf, len, "-%c", optopt);
+	else
+		snprintf(buf, len, "%.64s", prev);
+	return buf;
+}
+
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
        OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND };
 
@@ -171,7 +197,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char shortopts[] = ":k:i:p:m:c:dh";
 	const char *command;
+	char bad[80];
 	int opt;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -206,10 +234,15 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 			    command);
 	}
 
-	optind = 1; /* getopt_long starts at argv[1]: the command name */
+	/*
+	 * 0, not 1: glibc then forgets a cluster of short options a previous
+	 * call stopped in, which would otherwise point into the old argv.
+	 * getopt_long starts at argv[1]: the command name.
+	 */
+	optind = 0;
 	opterr = 0;
 	argv[1] = argv[0];
-	while ((opt = getopt_long(argc - 1, argv + 1, ":k:i:p:m:c:dh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc - 1, argv + 1, shortopts, options, NULL)) != -1) {
 		switch (opt) {
 		case 'k': cfg->kernel = optarg; break;
 		case 'i': cfg->initrd = optarg; break;
@@ -283,9 +316,11 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		case 'd': cfg->debug = true; break;
 		case 'h': cfg->command = CMD_HELP; return 0;
 		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind]);
+			return fail(err, errlen, "option '%s' needs a value",
+				    refused_option(argv + 1, shortopts, bad, sizeof(bad)));
 		default:
-			return fail(err, errlen, "unknown option '%s'; see 'vmm --help'", argv[optind]);
+			return fail(err, errlen, "unknown option '%s'; see 'vmm --help'",
+				    refused_option(argv + 1, shortopts, bad, sizeof(bad)));
 		}
 	}
 	if (optind < argc - 1)

@@ -271,8 +271,11 @@ static int load_guest(struct machine *m)
 		.params = cfg->params,
 		.console_param = cfg->console == CONSOLE_VIRTIO ? "console=hvc0" : "console=ttyS0",
 	};
+	int err = m->board.ops->load(&m->board, &boot, &m->images);
 
-	return m->board.ops->load(&m->board, &boot, &m->images);
+	/* In guest memory now: the copies would stay resident for the whole run. */
+	board_free_images(&m->images);
+	return err;
 }
 
 static int create_vcpus(struct machine *m)

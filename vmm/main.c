@@ -1,5 +1,6 @@
 /* vmm: a small KVM virtual machine monitor built for device passthrough. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -56,6 +57,13 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	char err[256];
 
+	/*
+	 * A reader of our output that goes away (`vmm plan | head -1`, a
+	 * closed console pipe) must not kill us with SIGPIPE before the
+	 * terminal is restored: writes fail with EPIPE instead, and the
+	 * console drops the guest's output while the guest runs on.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
 		pr_err("%s", err);
 		return EXIT_USAGE;

@@ -55,10 +55,15 @@ int arm64_image_parse(const u8 *image, size_t len, struct arm64_image_info *info
 int arm64_image_place(const struct arm64_image_info *info, u64 bank_start, u64 bank_end,
 		      u64 *load_addr)
 {
-	u64 addr = ALIGN_UP(bank_start, ARM64_IMAGE_BASE_ALIGN) + info->text_offset;
+	const u64 align = ARM64_IMAGE_BASE_ALIGN;
+	u64 addr;
 
+	/* A bank at the top of the address space: the sums below must not wrap. */
+	if (bank_start > UINT64_MAX - 2 * align)
+		return -ENOSPC;
+	addr = ALIGN_UP(bank_start, align) + info->text_offset;
 	if (addr < bank_start)
-		addr += ARM64_IMAGE_BASE_ALIGN;
+		addr += align;
 	if (addr >= bank_end || bank_end - addr < info->image_size)
 		return -ENOSPC;
 	*load_addr = addr;

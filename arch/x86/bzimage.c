@@ -87,6 +87,12 @@ int bzimage_parse(const u8 *image, size_t len, struct bzimage_info *info, char *
 			 info->init_size, len - info->setup_size);
 		return -EINVAL;
 	}
+	/* The loader computes pref_address + init_size: it must not wrap. */
+	if (info->pref_address > UINT64_MAX - info->init_size) {
+		snprintf(err, errlen, "bzImage header is inconsistent: pref_address 0x%llx + init_size 0x%x is beyond the 64-bit address space",
+			 (unsigned long long)info->pref_address, info->init_size);
+		return -EINVAL;
+	}
 	if (!info->cmdline_size)
 		info->cmdline_size = 255;
 	return 0;

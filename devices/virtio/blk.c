@@ -28,12 +28,19 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/vm.h"
 
 #define SECTOR_SIZE 512ULL
+/*
+ * Requests per callback (see struct virtio_budget): as many as the ring
+ * has SQEs, so that real I/O stalls on the ring before the budget, and
+ * only requests answered at once (errors, GET_ID) meet it.
+ */
+#define BLK_BUDGET VIRTIO_BLK_RING_ENTRIES
 #define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr) /* type, ioprio, sector: 16 bytes */
 
 /* One request the device has taken from the ring and not yet returned. */
@@ -62,6 +69,7 @@ struct virtio_blk {
 	bool pushed;         /* used entries not yet signalled to the driver */
 	bool draining;       /* reset/destroy: complete nothing towards the guest */
 	bool warned_io;
+	bool abandoned;      /* the ring was given up (blk_give_up_ring): failed for good */
 	u64 capacity;        /* 512-byte sectors */
 	struct virtio_blk_config config; /* little-endian, as the driver reads it */
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -394,6 +402,7 @@ static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
  */
 static void blk_process_queue(struct virtio_blk *blk)
 {
+	struct virtio_budget budget = virtio_budget(&blk->dev, 0, BLK_BUDGET);
 	struct virtqueue *vq;
 	int ret;
 
@@ -406,6 +415,8 @@ static void blk_process_queue(struct virtio_blk *blk)
 			blk->stalled = true;
 			return;
 		}
+		if (!virtio_budget_take(&budget))
+			return;
 		ret = vq_pop(vq, &blk->chain);
 		if (ret == 0)
 			return;
@@ -456,30 +467,46 @@ static void blk_event(void *opaque, u32 events)
 	blk_notify(blk);
 }
 
-/*
- * Recreates the ring when waiting on it failed: closing it lets the kernel
- * cancel or finish what is left, and no stale completion can reach a
- * reused slot.
- */
-static int blk_ring_init(struct virtio_blk *blk);
+static u64 now_ms(void)
+{
+	struct timespec ts;
 
-static void blk_ring_restart(struct virtio_blk *blk)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The ring is given up for good: waiting on it failed, or the backing
+ * store did not answer in time (blk_drain). Closing it lets the kernel
+ * cancel what it can and finish the rest in the background, and no late
+ * completion can reach a slot we reuse. The disk gets no new ring: once
+ * the VMM runs sandboxed no ring may be created (a ring's operations
+ * would bypass the seccomp filter). And a read that completes later still
+ * lands in guest memory the driver has taken back, so the device must not
+ * serve that driver again: it reports DEVICE_NEEDS_RESET and refuses
+ * DRIVER_OK from now on (blk_activate); the guest sees a dead disk, and
+ * the VMM itself goes on.
+ */
+static void blk_give_up_ring(struct virtio_blk *blk)
 {
 	io_uring_queue_exit(&blk->ring);
 	blk->ring_ok = false;
-	if (blk_ring_init(blk)) {
-		blk->broken = true;
-		virtio_set_needs_reset(&blk->dev);
-	}
+	blk->broken = true;
+	blk->abandoned = true;
+	virtio_set_needs_reset(&blk->dev);
 }
 
 /*
  * Waits for every request the kernel holds: their buffers belong to the
  * rings the driver is taking away (2.4, device reset). Nothing is
- * written to guest memory meanwhile.
+ * written to guest memory meanwhile. The wait is bounded: it runs under
+ * the event loop lock, often on a vCPU thread, so a backing store that
+ * never answers (a dead NFS server, a hung disk) would freeze the whole
+ * VMM; after BLK_DRAIN_TIMEOUT_MS the requests are abandoned.
  */
 static void blk_drain(struct virtio_blk *blk)
 {
+	u64 deadline = now_ms() + BLK_DRAIN_TIMEOUT_MS;
 	struct io_uring_cqe *cqe;
 	int ret;
 
@@ -489,6 +516,12 @@ static void blk_drain(struct virtio_blk *blk)
 	}
 	blk->draining = true;
 	while (blk_inflight(blk)) {
+		if (now_ms() >= deadline) {
+			pr_err("virtio-blk: %s: %u requests still unanswered after %d s; the disk fails from now on",
+			       blk->path, blk_inflight(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
+			blk_give_up_ring(blk);
+			break;
+		}
 		/* Bounded waits: a failed submission is retried, never waited on. */
 		struct __kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
 
@@ -498,7 +531,7 @@ static void blk_drain(struct virtio_blk *blk)
 		if (ret < 0 && !blk_transient(ret)) {
 			pr_warn("virtio-blk: %s: waiting for in-flight requests: %s", blk->path,
 				strerror(-ret));
-			blk_ring_restart(blk);
+			blk_give_up_ring(blk);
 			break;
 		}
 		blk_reap(blk);
@@ -520,6 +553,12 @@ static void blk_reset(struct virtio_dev *dev)
 static int blk_activate(struct virtio_dev *dev)
 {
 	struct virtio_blk *blk = dev->priv;
+
+	if (blk->abandoned) {
+		pr_err("virtio-blk: %s: the disk lost its I/O ring (its backing store hung or failed); restart the VMM to use it again",
+		       blk->path);
+		return -EIO;
+	}
 
 	/* A slot per descriptor head: the ring can never hold more requests. */
 	if (dev->queues[0].size > blk->nslots) {

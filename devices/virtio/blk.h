@@ -18,6 +18,8 @@ struct disk_config {
 
 #define VIRTIO_BLK_QUEUE_SIZE 256
 #define VIRTIO_BLK_RING_ENTRIES 128
+/* How long a reset or teardown waits for the backing store (see blk_drain). */
+#define BLK_DRAIN_TIMEOUT_MS 5000
 
 /*
  * Opens disk->path and builds the device for --disk number index (which

@@ -18,6 +18,8 @@
 #define RX_QUEUE 0
 #define TX_QUEUE 1
 #define PENDING_MAX 4096
+/* Requests per callback and queue (see struct virtio_budget): half a queue. */
+#define VCON_BUDGET 32
 
 struct vcon {
 	struct virtio_dev dev;
@@ -30,6 +32,7 @@ struct vcon {
 static void flush_input(struct vcon *c)
 {
 	struct virtio_dev *dev = &c->dev;
+	struct virtio_budget budget = virtio_budget(dev, RX_QUEUE, VCON_BUDGET);
 	struct virtqueue *vq = &dev->queues[RX_QUEUE];
 	struct vq_chain chain;
 	bool pushed = false;
@@ -37,7 +40,7 @@ static void flush_input(struct vcon *c)
 
 	if (!vq->ready)
 		return;
-	while (c->npending && (ret = vq_pop(vq, &chain)) != 0) {
+	while (c->npending && virtio_budget_take(&budget) && (ret = vq_pop(vq, &chain)) != 0) {
 		size_t n = 0;
 
 		if (ret == -EFAULT) {
@@ -71,12 +74,13 @@ void virtio_console_receive(void *opaque, const u8 *data, size_t len)
 static void drain_output(struct virtio_dev *dev)
 {
 	struct vcon *c = dev->priv;
+	struct virtio_budget budget = virtio_budget(dev, TX_QUEUE, VCON_BUDGET);
 	struct virtqueue *vq = &dev->queues[TX_QUEUE];
 	struct vq_chain chain;
 	bool pushed = false;
 	int ret;
 
-	while ((ret = vq_pop(vq, &chain)) != 0) {
+	while (virtio_budget_take(&budget) && (ret = vq_pop(vq, &chain)) != 0) {
 		if (ret == -EFAULT) {
 			virtio_set_needs_reset(dev);
 			return;

@@ -27,8 +27,14 @@
 #define NET_MAX_PACKET (NET_HDR_LEN + NET_MAX_FRAME)
 /* NET_MAX_PACKET over Linux's smallest mergeable buffers (~1.5 KiB) is 44 chains. */
 #define NET_RX_MAX_CHAINS 64
-/* Work per event, so that one busy queue cannot starve the event loop. */
+/*
+ * Work per event, so that one busy queue cannot starve the event loop:
+ * frames received per tap event (the level-triggered tap brings us back),
+ * requests sent and malformed receive chains answered per callback (see
+ * struct virtio_budget).
+ */
 #define NET_RX_BUDGET 64
+#define NET_RX_MALFORMED_BUDGET 64
 #define NET_TX_BUDGET 256
 
 struct virtio_net {
@@ -52,6 +58,7 @@ struct virtio_net {
 	size_t rx_capacity;    /* and their bytes */
 	bool rx_stalled;       /* ring ran dry: tap not read until the driver kicks */
 	bool rx_notify;        /* buffers used since the last interrupt */
+	struct virtio_budget rx_malformed; /* malformed chains left for this callback */
 	struct iovec rx_iov[UIO_MAXIOV];
 	u8 *rx_bounce;         /* a frame waiting for more guest buffers */
 	size_t rx_bounce_len;  /* 0: none */
@@ -59,7 +66,6 @@ struct virtio_net {
 	/* Transmit */
 	struct vq_chain tx_chain;
 	bool tx_pending;       /* tx_chain is popped but the tap was full */
-	int tx_resume_fd;      /* eventfd: more to send after the budget ran out */
 
 	unsigned long rx_dropped, tx_dropped;
 };
@@ -163,7 +169,11 @@ static bool net_rx_chain_ok(const struct vq_chain *chain)
 	return !chain->nout && chain->nin && chain->in_bytes >= NET_HDR_LEN;
 }
 
-/* Takes one more guest buffer chain: 1 taken, 0 ring empty, -EFAULT ring broken. */
+/*
+ * Takes one more guest buffer chain: 1 taken, 0 ring empty (or too many
+ * malformed chains for one callback: the queue resumes later), -EFAULT
+ * ring broken.
+ */
 static int net_rx_take(struct virtio_net *net)
 {
 	struct virtqueue *vq = &net->dev.queues[VIRTIO_NET_RXQ];
@@ -179,6 +189,8 @@ static int net_rx_take(struct virtio_net *net)
 		/* A malformed request is answered empty; the driver drops it. */
 		vq_push(vq, chain->head, 0);
 		net->rx_notify = true;
+		if (!virtio_budget_take(&net->rx_malformed))
+			return 0;
 	}
 	net->rx_nheld++;
 	net->rx_niov += chain->nin;
@@ -356,6 +368,7 @@ static void net_rx_process(struct virtio_net *net)
 		net_update_tap_events(net);
 		return;
 	}
+	net->rx_malformed = virtio_budget(&net->dev, VIRTIO_NET_RXQ, NET_RX_MALFORMED_BUDGET);
 	for (unsigned int i = 0; i < NET_RX_BUDGET && ret >= 0; i++) {
 		ret = net_rx_one(net);
 		if (ret == 0)
@@ -413,14 +426,14 @@ static int net_tx_take(struct virtio_net *net, bool *notify)
 
 static void net_tx_process(struct virtio_net *net)
 {
+	struct virtio_budget budget = virtio_budget(&net->dev, VIRTIO_NET_TXQ, NET_TX_BUDGET);
 	struct virtqueue *vq = &net->dev.queues[VIRTIO_NET_TXQ];
-	unsigned int done;
 	bool notify = false;
 	int ret = 0;
 
 	if (!net->active || net->broken || !vq->ready)
 		return;
-	for (done = 0; done < NET_TX_BUDGET; done++) {
+	while (virtio_budget_take(&budget)) {
 		ret = net_tx_take(net, &notify);
 		if (ret == -EINVAL)
 			continue;
@@ -435,21 +448,9 @@ static void net_tx_process(struct virtio_net *net)
 	}
 	if (ret == -EFAULT)
 		net_fail(net, "transmit ring unusable");
-	else if (done == NET_TX_BUDGET && eventfd_write(net->tx_resume_fd, 1) < 0)
-		pr_warn("%s: eventfd_write: %s", net->label, strerror(errno));
 	net_update_tap_events(net);
 	if (notify)
 		virtio_notify_queue(&net->dev, VIRTIO_NET_TXQ);
-}
-
-static void net_tx_resume(void *opaque, uint32_t events)
-{
-	struct virtio_net *net = opaque;
-	eventfd_t count;
-
-	(void)events;
-	if (eventfd_read(net->tx_resume_fd, &count) == 0)
-		net_tx_process(net);
 }
 
 static void net_tap_event(void *opaque, uint32_t events)
@@ -538,8 +539,6 @@ static void net_free(struct virtio_net *net)
 	for (unsigned int i = 0; i < NET_RX_MAX_CHAINS; i++)
 		free(net->rx_chains[i]);
 	free(net->rx_bounce);
-	if (net->tx_resume_fd >= 0)
-		close(net->tx_resume_fd);
 	tap_close(&net->tap);
 	free(net);
 }
@@ -550,7 +549,6 @@ static void net_destroy(struct virtio_dev *dev)
 
 	if (net->tap_events)
 		event_loop_remove(&dev->vm->loop, net->tap.fd);
-	event_loop_remove(&dev->vm->loop, net->tx_resume_fd);
 	net_free(net);
 }
 
@@ -605,10 +603,7 @@ static int net_alloc_buffers(struct virtio_net *net)
 			return -ENOMEM;
 	}
 	net->rx_bounce = malloc(NET_MAX_PACKET);
-	if (!net->rx_bounce)
-		return -ENOMEM;
-	net->tx_resume_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return net->tx_resume_fd < 0 ? -errno : 0;
+	return net->rx_bounce ? 0 : -ENOMEM;
 }
 
 static void net_init_dev(struct virtio_net *net, struct vm *vm)
@@ -636,13 +631,10 @@ int virtio_net_create(struct vm *vm, const struct net_config *cfg, unsigned int 
 	if (!net)
 		return -ENOMEM;
 	net->tap.fd = -1;
-	net->tx_resume_fd = -1;
 	snprintf(net->label, sizeof(net->label), "virtio-net%u", index);
 	err = net_alloc_buffers(net);
 	if (!err)
 		err = tap_open(&net->tap, cfg->tap);
-	if (!err)
-		err = event_loop_add(&vm->loop, net->tx_resume_fd, EPOLLIN, net_tx_resume, net);
 	if (err) {
 		net_free(net);
 		return err;

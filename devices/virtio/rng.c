@@ -9,14 +9,18 @@
 
 #include "core/log.h"
 
+/* Requests per callback (see struct virtio_budget): half the queue. */
+#define RNG_BUDGET 32
+
 static void rng_queue_notify(struct virtio_dev *dev, unsigned int queue)
 {
+	struct virtio_budget budget = virtio_budget(dev, queue, RNG_BUDGET);
 	struct virtqueue *vq = &dev->queues[queue];
 	struct vq_chain chain;
 	bool pushed = false;
 	int ret;
 
-	while ((ret = vq_pop(vq, &chain)) != 0) {
+	while (virtio_budget_take(&budget) && (ret = vq_pop(vq, &chain)) != 0) {
 		u32 written = 0;
 
 		if (ret == -EFAULT) {

@@ -47,6 +47,45 @@ struct virtio_dev {
 	void *priv;                /* the device's own state */
 };
 
+/*
+ * Work per callback. A driver may post buffers as fast as a device takes
+ * them (from another vCPU), so "while the ring has requests" may never
+ * end, holding the event loop and its lock. A device takes at most a
+ * budget of requests per callback; once it is spent the transport is
+ * asked to call queue_notify for that queue again from the event loop,
+ * after the other sources have had their turn.
+ *
+ *	struct virtio_budget b = virtio_budget(dev, queue, 32);
+ *
+ *	while (virtio_budget_take(&b) && (ret = vq_pop(vq, &chain)) != 0)
+ *		...
+ */
+struct virtio_budget {
+	struct virtio_dev *dev;
+	unsigned int queue;
+	unsigned int left;
+};
+
+/* Makes the transport call queue_notify(queue) again from the event loop. */
+void virtio_queue_resume_later(struct virtio_dev *dev, unsigned int queue);
+
+static inline struct virtio_budget virtio_budget(struct virtio_dev *dev, unsigned int queue,
+						 unsigned int requests)
+{
+	return (struct virtio_budget){ dev, queue, requests };
+}
+
+/* One more request may be taken; false once the budget is spent (and the queue resumes later). */
+static inline bool virtio_budget_take(struct virtio_budget *b)
+{
+	if (b->left) {
+		b->left--;
+		return true;
+	}
+	virtio_queue_resume_later(b->dev, b->queue);
+	return false;
+}
+
 /* Interrupts the driver for queue (MSI-X vector of that queue); main thread. */
 void virtio_notify_queue(struct virtio_dev *dev, unsigned int queue);
 /* Signals a configuration change (e.g. capacity). */

@@ -140,6 +140,15 @@ static void on_kick(void *opaque, uint32_t events)
 		vp->dev->ops->queue_notify(vp->dev, kick->queue);
 }
 
+void virtio_queue_resume_later(struct virtio_dev *dev, unsigned int queue)
+{
+	struct virtio_pci *vp = transport_of(dev);
+
+	/* The kick eventfd: on_kick runs again on the next turn of the loop. */
+	if (queue < dev->nqueues && eventfd_write(vp->kicks[queue].fd, 1) < 0)
+		pr_warn("%s: cannot resume queue %u: %s", dev->name, queue, strerror(errno));
+}
+
 /* Keeps KVM's ioeventfds on the notify area at the BAR's current address. */
 static void update_ioeventfds(struct virtio_pci *vp)
 {
@@ -235,8 +244,13 @@ static void set_status(struct virtio_pci *vp, u8 status)
 			status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	vp->status = status;
+	/*
+	 * A device that cannot start does not accept DRIVER_OK: it reports
+	 * DEVICE_NEEDS_RESET instead (2.1.2), and no kick reaches it.
+	 */
 	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && dev->ops->activate && dev->ops->activate(dev) < 0) {
-		vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+		pr_warn("%s: the device cannot start; it needs a reset", dev->name);
+		vp->status = (status & ~VIRTIO_CONFIG_S_DRIVER_OK) | VIRTIO_CONFIG_S_NEEDS_RESET;
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK) {

@@ -12,10 +12,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # expect NAME STATUS PATTERN -- ARGS...: runs vmm ARGS, checks status and stderr.
+# It must finish within $limit seconds (60 unless set): a hang fails the check.
 expect() {
 	local name=$1 want=$2 pattern=$3
 	shift 4
-	timeout 60 "$vmm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout "${limit:-60}" "$vmm" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	local rc=$?
 	if [ "$rc" != "$want" ]; then
 		fail "$name" "exit $rc, expected $want; stderr: $(head -c 300 "$tmp/err")"
@@ -36,6 +37,7 @@ truncate -s 200M "$tmp/big-initrd"
 expect "no command is a usage error" 2 "no command" --
 expect "unknown command is a usage error" 2 "unknown command" -- frobnicate
 expect "unknown option is a usage error" 2 "unknown option '--bogus'" -- run -k "$KERNEL" --bogus
+expect "an unknown short option in a cluster is named" 2 "unknown option '-z'" -- plan -zd
 expect "missing option value is a usage error" 2 "needs a value" -- run -k
 expect "run without a kernel is a usage error" 2 "no kernel given" -- run
 expect "-c 0 is a usage error" 2 "bad CPU count" -- run -k "$KERNEL" -c 0
@@ -48,6 +50,11 @@ expect "a 100-byte file is too small" 1 "too small" -- run -k "$tmp/tiny"
 expect "a truncated bzImage is refused" 1 "truncated" -- run -k "$tmp/truncated"
 expect "a directory is not a kernel" 1 "not a regular file" -- run -k "$tmp"
 expect "missing initrd file" 1 "cannot open initrd" -- run -k "$KERNEL" -i "$tmp/nonexistent"
+# A FIFO blocked open() forever, with guest RAM allocated and SIGTERM blocked.
+mkfifo "$tmp/fifo"
+limit=5 expect "a FIFO as the kernel is refused at once" 1 "not a regular file" -- run -k "$tmp/fifo"
+limit=5 expect "a FIFO as the initrd is refused at once" 1 "not a regular file" -- run -k "$KERNEL" -i "$tmp/fifo"
+limit=5 expect "a FIFO as --reserved is refused at once" 1 "not a regular file" -- plan --reserved "$tmp/fifo"
 expect "initrd larger than guest RAM" 1 "does not fit" -- run -k "$KERNEL" -i "$tmp/big-initrd" -m 128M
 expect "-m too small for the kernel" 1 "cannot hold the kernel" -- run -k "$KERNEL" -m 16M
 expect "-m beyond host memory" 1 "more than this host's memory" -- run -k "$KERNEL" -m 20T
@@ -77,6 +84,19 @@ if command -v unshare >/dev/null && [ "$(id -u)" = 0 ]; then
 		fail "missing /dev/kvm names the fix" "exit $rc: $(cat "$tmp/err")"
 	fi
 fi
+
+# The reader of our output goes away: SIGPIPE used to kill vmm (status 141).
+"$vmm" --help | head -1 >/dev/null
+expect_eq "vmm --help | head -1 exits 0" 0 "${PIPESTATUS[0]}"
+# The same without the race: stdout's reader is gone before vmm writes.
+closed_stdout() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL).returncode)' "$@"
+}
+expect_eq "--help into a closed pipe exits 0, not by SIGPIPE" 0 "$(closed_stdout "$vmm" --help)"
+expect_eq "plan into a closed pipe exits 0, not by SIGPIPE" 0 "$(closed_stdout "$vmm" plan -m 1G)"
 
 # plan works without /dev/kvm and prints both formats.
 "$vmm" plan -m 2G -c 2 > "$tmp/plan.txt" 2>&1

@@ -15,12 +15,6 @@ pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi; }
 
-# The L1 host's page size: the suite runs on 4 KiB and 16 KiB hosts.
-echo "arm64 L1 host: $(uname -r), $(getconf PAGESIZE 2>/dev/null || echo ?)-byte pages"
-if [ -n "${EXPECT_PAGE_SIZE:-}" ]; then
-	expect_eq "the L1 host has ${EXPECT_PAGE_SIZE}-byte pages" "$EXPECT_PAGE_SIZE" "$(getconf PAGESIZE)"
-fi
-
 # Which program is under test: a stale binary from another folder once passed.
 sum=$(sha256sum "$vmm" 2>/dev/null | cut -d' ' -f1)
 echo "arm64 VMM under test: $vmm, $("$vmm" --version 2>/dev/null), sha256 ${sum:-?}"
@@ -29,6 +23,14 @@ if [ -n "${VMM_ARM64_SHA256:-}" ]; then
 	check "the suite runs the binary built in this checkout" expect_sum
 fi
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
+
+# The L1 host's page size (busybox has no getconf): the suite runs on 4 KiB
+# and 16 KiB hosts.
+page=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)
+echo "arm64 L1 host: $(uname -r), ${page:-?}-byte pages"
+if [ -n "${EXPECT_PAGE_SIZE:-}" ]; then
+	expect_eq "the L1 host has ${EXPECT_PAGE_SIZE}-byte pages" "$EXPECT_PAGE_SIZE" "$page"
+fi
 has() { grep -q -- "$2" "$out/$1.log"; }
 value() { sed -n "s/^$2=//p" "$out/$1.log" | tr -d '\r' | head -n1; }
 

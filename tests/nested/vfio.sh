@@ -90,14 +90,17 @@ grep -E 'System RAM|fee00000' /proc/iomem
 pid=$!
 # utime - guest_time: the VMM's own userspace; stime: the kernel on its behalf.
 cpu() { awk '{ print $14 - $43, $15 }' "/proc/$pid/stat"; }
+# Wake-ups of the main thread (the event loop): an interrupt passing
+# through the VMM would wake it at least once; with irqfds it sleeps.
+loop_wakeups() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/task/$pid/status"; }
 wait_for() { for _ in $(seq 300); do grep -q "$1" "$out/msix.log" && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.2; done; return 1; }
 # What the VMM holds while the guest runs: the files of one backend only.
 fds=
 if wait_for TRAFFIC=start; then
 	fds=$(for f in /proc/$pid/fd/*; do readlink "$f"; done 2>/dev/null | grep -E '^/dev/(iommu|vfio)' | sort -u | tr '\n' ' ')
-	read -r u0 s0 < <(cpu); t0=$(date +%s.%N)
+	read -r u0 s0 < <(cpu); t0=$(date +%s.%N); w0=$(loop_wakeups)
 	wait_for TRAFFIC=end
-	read -r u1 s1 < <(cpu); t1=$(date +%s.%N)
+	read -r u1 s1 < <(cpu); t1=$(date +%s.%N); w1=$(loop_wakeups)
 fi
 wait "$pid"
 rc=$?
@@ -114,10 +117,13 @@ if [ -n "${u0:-}" ] && [ -n "${u1:-}" ]; then
 	user=$(awk -v a="$u0" -v b="$u1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
 	sys=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-	echo "VFIO-IRQ interrupts=$irqs wall=${wall}s vmm_user_cpu=${user}s vmm_sys_cpu=${sys}s"
-	# No interrupt passes through the VMM: its userspace stays nearly idle.
-	check "VMM userspace CPU during $irqs interrupts is near zero (${user}s of ${wall}s)" \
-		awk -v u="$user" -v w="$wall" 'BEGIN { exit !(u < 0.05 * w + 0.2) }'
+	wakeups=$(( ${w1:-0} - ${w0:-0} ))
+	echo "VFIO-IRQ interrupts=$irqs wall=${wall}s vmm_user_cpu=${user}s vmm_sys_cpu=${sys}s loop_wakeups=$wakeups"
+	# No interrupt passes through the VMM: its event loop sleeps through
+	# them. (CPU time is printed, not judged: under TCG its tick-sampled
+	# accounting swings with the host's load, once below zero.)
+	check "the VMM's event loop sleeps through $irqs NIC interrupts ($wakeups wake-ups)" \
+		test "$wakeups" -lt $((irqs / 10))
 else
 	fail "VMM CPU measured during the traffic" "markers not seen"
 fi

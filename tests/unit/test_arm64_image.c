@@ -90,6 +90,10 @@ static void placement_is_2m_aligned_plus_text_offset(void **state)
 	assert_int_equal(arm64_image_place(&info, 0x8100000, 1 * GiB, &addr), 0);
 	assert_int_equal(addr, 0x8200000 + 0x80000);
 	assert_int_equal(arm64_image_place(&info, 0, 16 * MiB, &addr), -ENOSPC);
+	/* A bank at the top of the space: aligning its start wrapped to 0 (found by fuzzing). */
+	info.image_size = 0x1000;
+	assert_int_equal(arm64_image_place(&info, 0xffffffffffe00001ULL, UINT64_MAX, &addr),
+			 -ENOSPC);
 }
 
 int main(void)

@@ -76,6 +76,47 @@ static void bad_values_are_usage_errors_with_a_hint(void **state)
 	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "stray", NULL), -EINVAL);
 }
 
+/* "vmm plan -zd" said "unknown option 'build/vmm'": the wrong element of argv. */
+static void refused_options_are_named_as_typed(void **state)
+{
+	static const struct {
+		const char *args[4];
+		const char *named;
+	} cases[] = {
+		{ { "-zd" }, "unknown option '-z'" },
+		{ { "-dz" }, "unknown option '-z'" },
+		{ { "--json", "-zd" }, "unknown option '-z'" },
+		{ { "-m", "1G", "-dqd" }, "unknown option '-q'" },
+		{ { "--bogus" }, "unknown option '--bogus'" },
+		{ { "--bogus=1" }, "unknown option '--bogus'" },
+		{ { "--json=1" }, "unknown option '--json'" },
+		{ { "--debug=yes" }, "unknown option '--debug'" },
+		{ { "-d", "-m" }, "option '-m' needs a value" },
+		{ { "-dm" }, "option '-m' needs a value" },
+		{ { "--mem" }, "option '--mem' needs a value" },
+		{ { "--reserved" }, "option '--reserved' needs a value" },
+	};
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *argv[8] = { "vmm", "plan" };
+		int argc = 2;
+
+		for (unsigned int a = 0; a < 4 && cases[i].args[a]; a++)
+			argv[argc++] = (char *)cases[i].args[a];
+		assert_int_equal(cli_parse(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].named))
+			fail_msg("case %u: '%s' does not say \"%s\"", i, err, cases[i].named);
+	}
+	/* A parse after one that stopped inside "-zd" starts afresh. */
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "-zd", NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "-m", "2G", NULL), 0);
+	assert_false(cfg.debug);
+	assert_int_equal(cfg.ram_size, 2 * GiB);
+}
+
 static void plan_needs_no_kernel(void **state)
 {
 	struct vm_config cfg;
@@ -167,6 +208,7 @@ int main(void)
 		cmocka_unit_test(run_takes_lkvm_style_options),
 		cmocka_unit_test(defaults_are_256m_and_one_cpu),
 		cmocka_unit_test(bad_values_are_usage_errors_with_a_hint),
+		cmocka_unit_test(refused_options_are_named_as_typed),
 		cmocka_unit_test(plan_needs_no_kernel),
 		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
 		cmocka_unit_test(vfio_backend_is_auto_unless_named),

@@ -21,6 +21,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -755,6 +756,128 @@ static void reset_with_requests_in_flight(void **state)
 	assert_memory_equal(got, gptr(t, data + 7 * 512), 512);
 }
 
+/*
+ * Requests answered at once (no I/O, so no SQE limit) from a full ring:
+ * one event loop turn serves a budget of them, the next turns the rest,
+ * without another kick.
+ */
+static void a_full_ring_is_served_in_budgeted_turns(void **state)
+{
+	struct t *t = *state;
+
+	for (unsigned int i = 0; i < QSIZE; i++)
+		post_req(t, 0x80000001, 0, 0, 0, make_status(t), true);
+	kick(t);
+	run_loop_once(t, 100);
+	assert_int_equal(used_idx(t), VIRTIO_BLK_RING_ENTRIES);
+	wait_used(t, QSIZE);
+}
+
+/* The driver asks for more entries than there are request slots. */
+static void a_device_that_cannot_start_refuses_driver_ok(void **state)
+{
+	struct t *t = *state;
+	u8 st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+	u64 data = galloc(t, 512), status = make_status(t);
+
+	wr(t, t->common + COMMON(device_status), 0, 1);
+	wr(t, t->common + COMMON(device_status), st & ~VIRTIO_CONFIG_S_FEATURES_OK, 1);
+	wr(t, t->common + COMMON(guest_feature_select), 1, 4);
+	wr(t, t->common + COMMON(guest_feature), 1, 4); /* VIRTIO_F_VERSION_1 */
+	wr(t, t->common + COMMON(device_status), st, 1);
+	wr(t, t->common + COMMON(queue_select), 0, 2);
+	wr(t, t->common + COMMON(queue_size), 2 * QSIZE, 2);
+	wr(t, t->common + COMMON(queue_desc_lo), (u32)DESC_GPA, 4);
+	wr(t, t->common + COMMON(queue_avail_lo), (u32)AVAIL_GPA, 4);
+	wr(t, t->common + COMMON(queue_used_lo), (u32)USED_GPA, 4);
+	wr(t, t->common + COMMON(queue_enable), 1, 2);
+	wr(t, t->common + COMMON(device_status), st | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	assert_true(device_status(t) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_false(device_status(t) & VIRTIO_CONFIG_S_DRIVER_OK);
+	/* No kick reaches a device that did not start. */
+	post_req(t, VIRTIO_BLK_T_IN, 0, data, 512, status, true);
+	kick(t);
+	run_loop_once(t, 100);
+	assert_int_equal(used_idx(t), 0);
+	assert_int_equal(*(u8 *)gptr(t, status), 0xee);
+	/* A reset and a proper initialization bring it back. */
+	driver_init(t);
+}
+
+/* The descriptor number of the open file at path, or -1. */
+static int fd_of(const char *path)
+{
+	char link[64], target[256];
+
+	for (int fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (!strcmp(target, path))
+			return fd;
+	}
+	return -1;
+}
+
+static int hung_writer = -1;
+
+/* Lets the hung read finish (end of file) if the reset is still waiting. */
+static void unhang(int sig)
+{
+	(void)sig;
+	if (hung_writer >= 0)
+		close(hung_writer);
+	hung_writer = -1;
+}
+
+/*
+ * A backing store that never answers (here a pipe nobody writes to, in
+ * place of the image): a reset waited for it forever, under the loop
+ * lock. Now it gives up after BLK_DRAIN_TIMEOUT_MS, and the disk refuses
+ * to start again rather than let a late read land in reclaimed memory.
+ */
+static void a_reset_does_not_wait_forever_for_a_hung_backing_store(void **state)
+{
+	struct t *t = *state;
+	u64 data = galloc(t, 512), status = make_status(t);
+	int image_fd = fd_of(t->path), pipe_fds[2];
+	struct timespec start, end;
+	double waited;
+
+	assert_true(image_fd >= 0);
+	assert_int_equal(pipe(pipe_fds), 0);
+	assert_int_equal(dup2(pipe_fds[0], image_fd), image_fd);
+	close(pipe_fds[0]);
+	hung_writer = pipe_fds[1];
+	signal(SIGALRM, unhang);
+	alarm(4 * BLK_DRAIN_TIMEOUT_MS / 1000);
+
+	post_req(t, VIRTIO_BLK_T_IN, 0, data, 512, status, true);
+	/* What on_kick does, without letting the loop see the completion. */
+	t->dev->ops->queue_notify(t->dev, 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	wr(t, t->common + COMMON(device_status), 0, 1);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	alarm(0);
+	unhang(0);
+	waited = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+	assert_true(waited < 2 * BLK_DRAIN_TIMEOUT_MS / 1000.0);
+	assert_int_equal(device_status(t), 0);
+	assert_int_equal(used_idx(t), 0);
+	assert_int_equal(*(u8 *)gptr(t, status), 0xee);
+
+	/* The abandoned disk does not start again. */
+	wr(t, t->common + COMMON(device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+	wr(t, t->common + COMMON(device_status),
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	assert_true(device_status(t) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_false(device_status(t) & VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
 static void create_refuses_bad_paths(void **state)
 {
 	struct vm vm;
@@ -788,6 +911,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(many_requests_in_flight, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(short_read_then_eof_fails, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(reset_with_requests_in_flight, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(a_full_ring_is_served_in_budgeted_turns, setup_rw,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_device_that_cannot_start_refuses_driver_ok, setup_rw,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_reset_does_not_wait_forever_for_a_hung_backing_store,
+						setup_rw, teardown),
 		cmocka_unit_test(create_refuses_bad_paths),
 	};
 

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "arch/x86/boot.h"
 #include "arch/x86/bzimage.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
+#include "core/vm.h"
 
 #define IMAGE_LEN 0x10000
 
@@ -100,6 +103,87 @@ static void old_or_32bit_kernels_are_refused(void **state)
 	free(img);
 }
 
+/* pref_address + init_size wrapped, and the kernel was "placed" outside RAM. */
+/* pref_address + init_size wrapped: the header is refused, and placement never trusts the sum. */
+static void a_preferred_address_that_wraps_is_refused(void **state)
+{
+	struct bzimage_info info;
+	struct memory_plan plan;
+	char err[256];
+	u8 *img = make_image();
+	u64 addr;
+
+	(void)state;
+	put32(img + 0x258, 0xfff00000);
+	put32(img + 0x25c, 0xffffffff);
+	assert_int_equal(bzimage_parse(img, IMAGE_LEN, &info, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "pref_address"));
+	free(img);
+
+	assert_int_equal(x86_plan_memory(256 * MiB, 40, NULL, 0, &plan), 0);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0xfffffffffff00000ULL, 0x200000,
+						   0x2000000, false, &addr), -ENOSPC);
+	assert_int_equal(x86_choose_kernel_address(&plan, 0xfffffffffff00000ULL, 0x200000,
+						   0x2000000, true, &addr), 0);
+	assert_true(addr + 0x2000000 <= 256 * MiB);
+}
+
+/* A guest memory whose only bank is [start, start + size), under a plan of plan_ram. */
+struct loaded {
+	struct vm vm;
+	struct memory_plan plan;
+	struct boot_images img;
+	u8 *ram;
+};
+
+static void load_setup(struct loaded *l, u64 plan_ram, u64 start, u64 size)
+{
+	vm_init(&l->vm);
+	l->img = (struct boot_images){ .kernel_path = "bzImage", .kernel = make_image(),
+				       .kernel_len = IMAGE_LEN };
+	assert_int_equal(x86_plan_memory(plan_ram, 40, NULL, 0, &l->plan), 0);
+	assert_int_equal(x86_place_boot(&l->plan, &l->img), 0);
+	l->ram = calloc(1, size);
+	assert_non_null(l->ram);
+	l->vm.mem.banks[0] = (struct guest_bank){ start, size, l->ram, true };
+	l->vm.mem.nbanks = 1;
+}
+
+static int load(struct loaded *l, u64 *entry)
+{
+	const struct boot_config boot = { .kernel = "bzImage", .console_param = "console=ttyS0" };
+
+	return x86_load_kernel(&l->vm, &l->plan, &boot, &l->img, entry);
+}
+
+static void load_teardown(struct loaded *l)
+{
+	free(l->img.kernel);
+	free(l->ram);
+}
+
+/* A plan and a guest memory that disagree: an error naming what, never a guest outside RAM. */
+static void what_does_not_fit_in_guest_memory_is_an_error(void **state)
+{
+	struct loaded l;
+	u64 entry = 0;
+
+	(void)state;
+	/* The kernel's bank is there, the low pages of the boot data are not. */
+	load_setup(&l, 64 * MiB, 1 * MiB, 63 * MiB);
+	assert_int_equal(load(&l, &entry), -EFAULT);
+	load_teardown(&l);
+	/* Nothing where the kernel goes. */
+	load_setup(&l, 64 * MiB, 0, 1 * MiB);
+	assert_int_equal(load(&l, &entry), -EFAULT);
+	load_teardown(&l);
+	/* With all of it, the entry point is the kernel's. */
+	load_setup(&l, 64 * MiB, 0, 64 * MiB);
+	assert_int_equal(load(&l, &entry), 0);
+	assert_int_equal(entry, 0x1000000 + 0x200);
+	load_teardown(&l);
+}
+
 static void kernel_goes_to_its_preferred_address_or_the_next_aligned_fit(void **state)
 {
 	struct plan_forbidden hole = { .start = 0x1000000, .size = 0x100000, .label = "host" };
@@ -181,6 +265,8 @@ int main(void)
 		cmocka_unit_test(wrong_magic_is_not_a_bzimage),
 		cmocka_unit_test(truncated_images_are_refused),
 		cmocka_unit_test(old_or_32bit_kernels_are_refused),
+		cmocka_unit_test(a_preferred_address_that_wraps_is_refused),
+		cmocka_unit_test(what_does_not_fit_in_guest_memory_is_an_error),
 		cmocka_unit_test(kernel_goes_to_its_preferred_address_or_the_next_aligned_fit),
 		cmocka_unit_test(initrd_goes_high_and_clear_of_the_kernel),
 		cmocka_unit_test(e820_lists_ram_and_merges_overlapping_reserved_ranges),
