@@ -91,9 +91,16 @@ awk "/ITS.*eth0/ { n += \$2 + \$3 } END { print \"NIC_IRQS=\" n }" /proc/interru
 grep "System RAM" /proc/iomem
 echo FDS=now; sleep 3
 ' -c 2 -m 1G --vfio "$nic" $backend &
+booting=$!
 fds=
 for _ in $(seq 1500); do
-	pid=$(pgrep -n -f "vmm-static run .*--vfio $nic") || pid=
+	kill -0 "$booting" 2>/dev/null || break
+	# busybox in the L1 has no pgrep: read the command lines; the one
+	# whose first word is the VMM (not a shell or this grep) is the guest.
+	pid=
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^[^ ]*vmm-static run .*--vfio $nic" && pid=${p#/proc/}
+	done
 	if [ -n "$pid" ] && grep -q FDS=now "$out/vfio.log" 2>/dev/null; then
 		fds=$(for f in /proc/$pid/fd/*; do readlink "$f"; done 2>/dev/null | grep -E '^/dev/(iommu|vfio)' | sort -u | tr '\n' ' ')
 		break
