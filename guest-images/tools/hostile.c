@@ -416,28 +416,42 @@ static u64 ram_end(void)
 	return nbanks ? banks[nbanks - 1].end + 1 : 1ull << 30;
 }
 
-/* Interesting addresses: holes, MMIO, RAM edges, the address limit, wraps. */
+/*
+ * Interesting buffer addresses: holes, MMIO, the address limit, wraps, and
+ * starts just before the end of a RAM bank (with a length of at least 32,
+ * see nasty_len, they cross it). Never the middle of RAM: the device would
+ * write into memory the guest kernel uses, and we would crash ourselves.
+ */
 static u64 nasty_addr(void)
 {
 	static const u64 fixed[] = {
-		0, 0xa0000, 0xfffff, 0xd0000000, 0xfec00000, 0xfee00000, 0xfd000000,
-		0xfffff000, 0xffffffff, 0x100000000ull, 0x7ffffffff000ull, 0x8000000000ull,
+		0xa0000, 0xfffff, 0xd0000000, 0xfec00000, 0xfee00000, 0xfd000000,
+		0xfffff000, 0xffffffff, 0x7ffffffff000ull, 0x8000000000ull,
 		0xfffffffffffff000ull, 0xffffffffffffffffull,
 	};
-	switch (rnd_below(5)) {
+	switch (rnd_below(4)) {
 	case 0: return fixed[rnd_below(sizeof(fixed) / sizeof(fixed[0]))];
-	case 1: return ram_end() - rnd_below(2 * PAGE);
-	case 2: return nbanks > 1 ? banks[0].end + 1 - rnd_below(PAGE) : rnd();
-	case 3: return dma[4 + rnd_below(4)].phys + rnd_below(PAGE);
-	default: return rnd();
+	case 1: return ram_end() - 16;
+	case 2: return nbanks > 1 ? banks[0].end + 1 - 16 : ram_end() - 16;
+	default: return rnd() | 1ull << 63; /* far beyond any guest address */
 	}
 }
 
 static u32 nasty_len(void)
 {
-	static const u32 fixed[] = { 0, 1, 15, 16, 512, PAGE, 0x10000, 0x7fffffff, 0xffffffff };
+	static const u32 fixed[] = { 32, 33, 512, PAGE, 0x10000, 0x7fffffff, 0xffffffff };
 
-	return rnd_below(2) ? fixed[rnd_below(sizeof(fixed) / sizeof(fixed[0]))] : (u32)rnd();
+	return rnd_below(2) ? fixed[rnd_below(sizeof(fixed) / sizeof(fixed[0]))] :
+			      (u32)rnd() | 32;
+}
+
+/* A buffer inside one of our data pages (4-7): harmless wherever the device writes. */
+static void own_buffer(u64 *addr, u32 *len)
+{
+	u32 off = (u32)rnd_below(PAGE);
+
+	*addr = dma[4 + rnd_below(4)].phys + off;
+	*len = (u32)rnd_below(PAGE - off + 1);
 }
 
 /* --- the attacks ------------------------------------------------------------ */
@@ -532,14 +546,20 @@ static void attack_vq_indices(void)
 /* Rings placed outside RAM, unaligned, over each other; odd sizes; changes while live. */
 static void attack_vq_rings(void)
 {
-	static const u16 sizes[] = { 0, 1, 3, 16, 1024, 32768, 65535 };
+	static const u16 sizes[] = { 0, 1, 3, 16, 255, 256, 1024, 32768, 65535 };
 
 	for (unsigned int i = 0; i < 40; i++) {
+		u16 size = sizes[rnd_below(9)];
+		/* Rings larger than a page go nowhere near RAM: the used ring is written. */
+		bool ours = size <= 256 && rnd_below(2);
+
+		for (unsigned int p = 0; p < 4; p++)
+			memset(dma[p].virt, 0, PAGE);
 		vdev_negotiate(0);
-		vq_place((u16)rnd_below(4), sizes[rnd_below(7)],
-			 rnd_below(2) ? nasty_addr() : dma[0].phys + rnd_below(8),
-			 rnd_below(2) ? nasty_addr() : dma[1].phys,
-			 rnd_below(2) ? nasty_addr() : dma[0].phys, (u16)rnd());
+		vq_place((u16)rnd_below(4), size,
+			 ours ? dma[0].phys + rnd_below(8) : nasty_addr(),
+			 ours ? dma[1].phys : nasty_addr(),
+			 ours ? dma[2].phys + 4 * rnd_below(2) : nasty_addr(), (u16)rnd());
 		w8(COMMON(device_status), 0xf);
 		kick(0);
 		kick((u16)rnd_below(8));
@@ -567,16 +587,26 @@ static void attack_vq_random(void)
 		unsigned int n = 1 + (unsigned int)rnd_below(QSIZE);
 
 		vq_start(rnd_below(2) ? 1u << VIRTIO_RING_F_INDIRECT_DESC : 0);
-		for (unsigned int i = 0; i < QSIZE; i++) {
-			bool sane = rnd_below(3);
+		for (unsigned int i = 0; i < QSIZE + 256; i++) {
+			u64 addr;
+			u32 len;
 
-			desc_set(DESC, i, sane ? dma[4 + rnd_below(4)].phys + rnd_below(64) : nasty_addr(),
-				 sane ? (u32)rnd_below(PAGE - 64) : nasty_len(), (u16)rnd_below(8),
-				 (u16)(rnd_below(4) ? rnd_below(QSIZE) : rnd()));
+			if (rnd_below(3)) {
+				own_buffer(&addr, &len);
+			} else {
+				addr = nasty_addr();
+				len = nasty_len();
+			}
+			if (i < QSIZE)
+				desc_set(DESC, i, addr, len, (u16)rnd_below(8),
+					 (u16)(rnd_below(4) ? rnd_below(QSIZE) : rnd()));
+			else
+				desc_set(INDIRECT, i - QSIZE, addr, len, (u16)rnd_below(8),
+					 (u16)rnd_below(300));
 		}
-		for (unsigned int i = 0; i < 256; i++)
-			desc_set(INDIRECT, i, rnd_below(2) ? dma[4].phys : nasty_addr(), nasty_len(),
-				 (u16)rnd_below(8), (u16)rnd_below(300));
+		/* An indirect descriptor that points at our table, with a random length. */
+		desc_set(DESC, (unsigned int)rnd_below(QSIZE), dma[3].phys, (u32)rnd_below(PAGE + 1),
+			 VRING_DESC_F_INDIRECT, 0);
 		/* A request header worth parsing: type, reserved, sector. */
 		for (unsigned int i = 4; i < 8; i++)
 			for (unsigned int j = 0; j < 64; j++)
@@ -727,7 +757,8 @@ static void attack_msix(void)
 
 	if (!cap)
 		return;
-	cfg_write(vd.bdf, cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	/* Masked as a function while the table holds garbage: nothing may fire from it. */
+	cfg_write(vd.bdf, cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	for (unsigned int off = vd.msix_table; off < end + 64 && off + 8 <= vd.bar_len; off++) {
 		switch (rnd_below(4)) {
 		case 0: w8(off, (u8)rnd()); break;
@@ -747,7 +778,13 @@ static void attack_msix(void)
 
 			w32(at + PCI_MSIX_ENTRY_LOWER_ADDR, (u32)nasty_addr());
 			w32(at + PCI_MSIX_ENTRY_UPPER_ADDR, (u32)rnd_below(2));
-			w32(at + PCI_MSIX_ENTRY_DATA, (u32)rnd());
+			/*
+			 * Fixed or lowest-priority delivery of a device vector: an
+			 * INIT, SIPI or SMI message would reset our own vCPUs, as on
+			 * hardware without interrupt remapping.
+			 */
+			w32(at + PCI_MSIX_ENTRY_DATA, (u32)(0x30 + rnd_below(0xb0)) |
+							(u32)rnd_below(2) << 8 | (u32)(rnd() & ~0xffffu));
 			w32(at + PCI_MSIX_ENTRY_VECTOR_CTRL, (u32)rnd_below(2));
 		}
 		vq_start(0);
