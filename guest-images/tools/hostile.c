@@ -402,7 +402,7 @@ static void offer(u16 head, u16 step)
 	AVAIL->ring[idx % QSIZE] = head;
 	__atomic_store_n(&AVAIL->idx, (u16)(idx + step), __ATOMIC_RELEASE);
 	kick(0);
-	usleep(2000); /* let the VMM's event loop walk it */
+	usleep(1000); /* let the VMM's event loop walk it */
 }
 
 static void desc_set(struct vring_desc *t, unsigned int i, u64 addr, u32 len, u16 flags, u16 next)
@@ -583,7 +583,7 @@ static void attack_vq_rings(void)
 /* Requests the device models parse, with random fields (blk: header, status). */
 static void attack_vq_random(void)
 {
-	for (unsigned int round = 0; round < 150; round++) {
+	for (unsigned int round = 0; round < 60; round++) {
 		unsigned int n = 1 + (unsigned int)rnd_below(QSIZE);
 
 		vq_start(rnd_below(2) ? 1u << VIRTIO_RING_F_INDIRECT_DESC : 0);
@@ -620,7 +620,7 @@ static void attack_vq_random(void)
 /* Resets while requests are in flight, and status bits in every order. */
 static void attack_reset_mid_io(void)
 {
-	for (unsigned int round = 0; round < 200; round++) {
+	for (unsigned int round = 0; round < 80; round++) {
 		vq_start(0);
 		for (unsigned int i = 0; i < QSIZE; i++) {
 			/* blk: a read of sector i into a page; rng: fill the page. */

@@ -79,8 +79,9 @@ health() {
 }
 # attempt ATTACK DEVICE LABEL: DEVICE away from its driver, attacked, given back.
 attempt() {
+	echo "HOSTILE start $1 on $3 t=$(cut -d" " -f1 /proc/uptime)"
 	echo "$2" > "/sys/bus/pci/devices/$2/driver/unbind" 2>/dev/null
-	timeout 120 hostile "$1" "$2" "$vda"
+	timeout 60 hostile "$1" "$2" "$vda"
 	r=$?
 	echo "$2" > /sys/bus/pci/drivers_probe
 	health
@@ -120,6 +121,8 @@ timeout -k 10 420 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
 	-p "panic=-1 iomem=relaxed vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
 	</dev/null >"$out/h.log" 2>&1 &
 pid=$!
+# Progress on L1's console as it happens (a silent console looks like a hung L1).
+tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null | grep --line-buffered -aE '^(HOSTILE|vmm: )' &
 # The VMM's own CPU (utime - guest_time + stime, in ticks) over an idle stretch.
 cpu_ticks() { awk '{ print $14 - $43 + $15 }' "/proc/$pid/stat" 2>/dev/null; }
 idle_pct=
