@@ -35,6 +35,8 @@ fi
 
 cat > "$script_disk" <<'GUEST'
 export HOSTILE_SEED=@SEED@ HOSTILE_STORM_SECONDS=2
+# hostile's ring pages are mlocked: compaction must not move them while a device holds them.
+echo 0 > /proc/sys/vm/compact_unevictable_allowed
 pci_of() { basename "$(dirname "$(readlink -f "/sys/block/$1/device")")"; }
 by_id() {
 	for d in /sys/bus/pci/devices/*; do
