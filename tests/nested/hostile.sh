@@ -34,7 +34,7 @@ else
 fi
 
 cat > "$script_disk" <<'GUEST'
-export HOSTILE_SEED=@SEED@ HOSTILE_STORM_SECONDS=2
+export HOSTILE_SEED=@SEED@ HOSTILE_STORM_SECONDS=2 HOSTILE_ATTACKS="@ATTACKS@"
 # hostile's ring pages are mlocked: compaction must not move them while a device holds them.
 echo 0 > /proc/sys/vm/compact_unevictable_allowed
 pci_of() { basename "$(dirname "$(readlink -f "/sys/block/$1/device")")"; }
@@ -94,7 +94,7 @@ attempt() {
 [ -z "$nic" ] || net_up
 health
 if [ -z "$why" ]; then echo "HOSTILE baseline ok"; else echo "HOSTILE baseline bad:$why"; fi
-for a in $(hostile list); do
+for a in ${HOSTILE_ATTACKS:-$(hostile list)}; do
 	[ "$a" = config-same ] && continue
 	attempt "$a" "$vdb" blk
 	attempt "$a" "$rng" rng
@@ -114,17 +114,23 @@ echo "HOSTILE idle-start"
 sleep 8
 echo "HOSTILE idle-end"
 GUEST
-sed -i "s/@SEED@/$seed/; s/@EXPECT@/$expect/" "$script_disk"
+sed -i "s/@SEED@/$seed/; s/@EXPECT@/$expect/; s/@ATTACKS@/${HOSTILE_ATTACKS:-}/" "$script_disk"
 truncate -s 64K "$script_disk"
 
 start=$(date +%s)
-timeout -k 10 420 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
+# The VMM's own --timeout (not timeout(1)): $! is the VMM, whose CPU is measured.
+"$vmm" run --timeout 420 -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
 	--disk "$vda" --disk "$vdb" --disk "$script_disk,ro" "${nic_args[@]}" \
 	-p "panic=-1 iomem=relaxed vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
 	</dev/null >"$out/h.log" 2>&1 &
 pid=$!
 # Progress on L1's console as it happens (a silent console looks like a hung L1).
-tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null | grep --line-buffered -aE '^(HOSTILE|vmm: )' &
+# HOSTILE_VERBOSE=1: the guest's whole console.
+if [ -n "${HOSTILE_VERBOSE:-}" ]; then
+	tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null &
+else
+	tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null | grep --line-buffered -aE '^(HOSTILE|vmm: )' &
+fi
 # The VMM's own CPU (utime - guest_time + stime, in ticks) over an idle stretch.
 cpu_ticks() { awk '{ print $14 - $43 + $15 }' "/proc/$pid/stat" 2>/dev/null; }
 idle_pct=
