@@ -20,7 +20,8 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
-	irq_route_init(&d->msi, vm);
+	for (unsigned int i = 0; i < ARRAY_SIZE(d->msi); i++)
+		irq_route_init(&d->msi[i], vm);
 	irq_route_init(&d->intx, vm);
 	d->fd = iommu->ops->device_fd(iommu, bdf);
 	if (d->fd < 0)
@@ -41,17 +42,18 @@ int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus)
 	int err;
 
 	d->bus = bus;
+	d->pci.name = d->bdf;
+	/* The BARs first: the MSI-X capability is checked against their sizes. */
 	err = vfio_config_init(d);
 	if (!err)
-		err = vfio_irq_init(d);
-	if (!err)
 		err = vfio_bars_init(d);
+	if (!err)
+		err = vfio_irq_init(d);
 	if (err)
 		return err;
 	/* One function on our bus: hide the multi-function bit. */
 	d->emulated[PCI_HEADER_TYPE] = 1;
 	d->pci.config[PCI_HEADER_TYPE] &= 0x7f;
-	d->pci.name = d->bdf;
 	d->pci.opaque = d;
 	d->pci.config_access = vfio_config_access;
 	err = pci_bus_add(bus, &d->pci);

@@ -27,54 +27,26 @@ static void bar_trap(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	struct vfio_bar *bar = opaque;
 	struct vfio_pci_dev *d = bar->owner;
-	unsigned int index = bar->index;
-	u64 table_len;
 
-	if (d->msix_cap && index == d->msix_bar) {
-		table_len = (u64)d->msix.nvectors * MSIX_ENTRY_SIZE;
-		if (offset >= d->msix_table_offset && offset - d->msix_table_offset < table_len) {
-			msix_table_access(&d->msix, offset - d->msix_table_offset, data, len, is_write);
-			return;
-		}
-		if (offset >= d->msix_pba_offset &&
-		    offset - d->msix_pba_offset < ALIGN_UP(d->msix.nvectors, 64) / 8) {
-			msix_pba_access(&d->msix, offset - d->msix_pba_offset, data, len, is_write);
-			return;
-		}
-	}
-	/* Anything else on a trapped page goes to the device. */
+	if (vfio_msix_access(d, bar->index, offset, data, len, is_write))
+		return;
+	/* Anything else on a trapped page (registers, doorbells) goes to the device. */
 	if (is_write) {
 		if (pwrite(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len)
-			pr_debug("%s: BAR%u write at 0x%llx failed", d->bdf, index,
+			pr_debug("%s: BAR%u write at 0x%llx failed", d->bdf, bar->index,
 				 (unsigned long long)offset);
 	} else if (pread(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len) {
 		memset(data, 0xff, len);
 	}
 }
 
-/* Page ranges of the BAR that must trap, sorted: the MSI-X table and PBA. */
+/* Page ranges of the BAR that must trap, sorted: the MSI-X table and PBA there. */
 static unsigned int trapped_ranges(const struct vfio_pci_dev *d, unsigned int index,
 				   u64 start[2], u64 end[2])
 {
-	unsigned int n = 0;
-
-	if (!d->msix_cap || index != d->msix_bar)
+	if (!d->msix_cap)
 		return 0;
-	start[n] = ALIGN_DOWN(d->msix_table_offset, PAGE);
-	end[n++] = ALIGN_UP(d->msix_table_offset + (u64)d->msix.nvectors * MSIX_ENTRY_SIZE, PAGE);
-	start[n] = ALIGN_DOWN(d->msix_pba_offset, PAGE);
-	end[n] = ALIGN_UP(d->msix_pba_offset + ALIGN_UP(d->msix.nvectors, 64) / 8, PAGE);
-	if (start[1] < start[0]) {
-		u64 s = start[0], e = end[0];
-
-		start[0] = start[1], end[0] = end[1];
-		start[1] = s, end[1] = e;
-	}
-	if (start[1] <= end[0]) { /* overlapping or adjacent: one range */
-		end[0] = MAX(end[0], end[1]);
-		return 1;
-	}
-	return 2;
+	return msix_layout_trapped(&d->msix_layout, index, d->bars[index].size, PAGE, start, end);
 }
 
 /*

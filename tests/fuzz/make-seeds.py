@@ -236,6 +236,26 @@ def msix():
     return {"program-and-fire": program, "qword-entry": qword}, {}
 
 
+def msix_layout_seed(control, table, pba, bar_shifts, page=0, flags=0, arm=()):
+    return (u16(control) + u32(table) + u32(pba) + b"".join(u8(s) for s in bar_shifts) +
+            u8(page) + u8(flags) + b"".join(u16(v) for v in arm))
+
+
+def msix_layout():
+    seeds = {
+        # QEMU nvme: 65 vectors, table 0x2000 and PBA 0x3000 in a 16 KiB BAR0.
+        "nvme-shared-bar0": msix_layout_seed(64, 0x2000, 0x3000, [14, 0, 0, 0, 0, 0],
+                                             arm=[0, 1, 64, 2, 3]),
+        # 2048 vectors, table in BAR0, PBA in BAR4, NORESIZE.
+        "split-bars-2048": msix_layout_seed(2047, 0x10000, 0x1000 | 4, [17, 0, 0, 0, 13, 0],
+                                            flags=1, arm=[0, 100, 2047, 5, 0xffff, 7]),
+        "64k-pages": msix_layout_seed(7, 0x0, 0x800, [12, 0, 0, 0, 0, 0], page=2, arm=[3, 1]),
+        "table-beyond-bar": msix_layout_seed(2047, 0x2000, 0x3000, [14, 0, 0, 0, 0, 0]),
+        "overlap": msix_layout_seed(3, 0x1000, 0x1020, [14, 0, 0, 0, 0, 0]),
+    }
+    return seeds, {}
+
+
 def pci_op(kind, where, width=2, write=False, value=0):
     return u8(kind | width << 3 | (0x20 if write else 0)) + u32(where) + u64(value)
 
@@ -373,6 +393,7 @@ TARGETS = {
     "fuzz_io_bus": io_bus,
     "fuzz_serial": serial,
     "fuzz_msix": msix,
+    "fuzz_msix_layout": msix_layout,
     "fuzz_pci_config": pci_config,
     "fuzz_virtqueue": virtqueue,
     "fuzz_virtio_pci": virtio_pci,
