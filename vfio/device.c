@@ -37,16 +37,22 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	return 0;
 }
 
-int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus)
+int vfio_pci_dev_probe(struct vfio_pci_dev *d, struct pci_bus *bus)
 {
 	int err;
 
 	d->bus = bus;
 	d->pci.name = d->bdf;
-	/* The BARs first: the MSI-X capability is checked against their sizes. */
 	err = vfio_config_init(d);
-	if (!err)
-		err = vfio_bars_init(d);
+	return err ? err : vfio_bars_probe(d);
+}
+
+int vfio_pci_dev_add(struct vfio_pci_dev *d)
+{
+	int err;
+
+	/* The MSI-X capability is checked against the BARs' sizes. */
+	err = vfio_bars_assign(d);
 	if (!err)
 		err = vfio_irq_init(d);
 	if (err)
@@ -56,7 +62,7 @@ int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus)
 	d->pci.config[PCI_HEADER_TYPE] &= 0x7f;
 	d->pci.opaque = d;
 	d->pci.config_access = vfio_config_access;
-	err = pci_bus_add(bus, &d->pci);
+	err = pci_bus_add(d->bus, &d->pci);
 	if (err)
 		return err;
 	d->msix.devid = pci_requester_id(&d->pci);

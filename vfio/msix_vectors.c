@@ -61,6 +61,11 @@ static int enable_block(struct msix_vectors *v, unsigned int count)
 	return ret;
 }
 
+int msix_vectors_enable(struct msix_vectors *v)
+{
+	return v->allocated ? 0 : enable_block(v, 1);
+}
+
 int msix_vectors_arm(struct msix_vectors *v, unsigned int vector)
 {
 	int fd, ret;

@@ -3,9 +3,14 @@
  * how VFIO_DEVICE_SET_IRQS is called to arm one more without disturbing
  * the others (Documentation/driver-api/vfio.rst; drivers/vfio/pci/
  * vfio_pci_intrs.c):
- *  - the first vector enables MSI-X in VFIO with start 0 and count
- *    vector + 1, passing -1 for the vectors not armed: the host allocates
- *    that many but requests an interrupt only for armed ones;
+ *  - the guest setting MSI-X Enable enables it on the device at once,
+ *    with vector 0 and no eventfd: a device may look at its own Enable
+ *    bit long before the guest unmasks a vector (QEMU's nvme decides then
+ *    whether its admin queue signals MSI-X at all; QEMU's vfio-pci does
+ *    the same for that reason);
+ *  - the first vector beyond those enables MSI-X in VFIO with start 0 and
+ *    count vector + 1, passing -1 for the vectors not armed: the host
+ *    allocates that many but requests an interrupt only for armed ones;
  *  - a later vector is armed alone (start = vector, count 1): every other
  *    vector keeps its eventfd and its host interrupt. Beyond the count
  *    first enabled this needs a kernel that can add MSI-X vectors while
@@ -39,6 +44,9 @@ struct msix_vectors {
 int msix_vectors_init(struct msix_vectors *v, unsigned int nvectors, bool noresize,
 		      msix_set_irqs_fn set_irqs, msix_vector_fd_fn vector_fd, void *opaque);
 void msix_vectors_destroy(struct msix_vectors *v);
+
+/* The guest enabled MSI-X: enabled in VFIO too, nothing armed yet; 0 or -errno. */
+int msix_vectors_enable(struct msix_vectors *v);
 
 /* Gives vector's eventfd to VFIO, leaving every armed vector armed; 0 or -errno. */
 int msix_vectors_arm(struct msix_vectors *v, unsigned int vector);

@@ -137,11 +137,10 @@ void vfio_bars_update_mappings(struct vfio_pci_dev *d)
 	}
 }
 
-static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
+static int probe_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 {
 	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
 	struct vfio_bar *bar = &d->bars[index];
-	int err;
 
 	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &info) < 0 || !info.size)
 		return 0;
@@ -150,9 +149,13 @@ static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 		return 0;
 	}
 	bar->size = info.size < 16 ? 16 : info.size;
-	if (bar->size & (bar->size - 1))
+	if (bar->size & (bar->size - 1)) {
+		pr_err("%s: BAR%u is 0x%llx bytes, not a power of two", d->bdf, index,
+		       (unsigned long long)info.size);
 		return -EINVAL;
+	}
 	bar->is64 = (raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+	bar->prefetch = raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	bar->region_offset = info.offset;
 	bar->owner = d;
 	bar->index = index;
@@ -171,16 +174,11 @@ static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 				return -ENOSPC;
 		}
 	}
-	err = pci_bar_assign(d->bus, &d->pci, index, bar->size, bar->is64, bar_trap, bar);
-	if (err)
-		return err;
-	/* Keep the prefetchable bit the hardware reports. */
-	d->pci.config[PCI_BASE_ADDRESS_0 + 4 * index] |= raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	bar->present = true;
 	return 0;
 }
 
-int vfio_bars_init(struct vfio_pci_dev *d)
+int vfio_bars_probe(struct vfio_pci_dev *d)
 {
 	u32 raw[PCI_NUM_BARS];
 	int err;
@@ -190,13 +188,33 @@ int vfio_bars_init(struct vfio_pci_dev *d)
 	    (ssize_t)sizeof(raw))
 		return -EIO;
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
-		err = init_bar(d, i, raw[i]);
+		err = probe_bar(d, i, raw[i]);
 		if (err) {
-			pr_err("%s: cannot set up BAR%u: %s", d->bdf, i, strerror(-err));
+			if (err != -EINVAL)
+				pr_err("%s: cannot set up BAR%u: %s", d->bdf, i, strerror(-err));
 			return err;
 		}
 		if (d->bars[i].is64)
 			i++; /* the upper half of a 64-bit BAR */
+	}
+	return 0;
+}
+
+int vfio_bars_assign(struct vfio_pci_dev *d)
+{
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_bar *bar = &d->bars[i];
+		int err;
+
+		if (!bar->present)
+			continue;
+		err = pci_bar_assign_at(&d->pci, i, bar->size, bar->is64, bar->guest_addr, bar_trap,
+					bar);
+		if (err)
+			return err;
+		/* Keep the prefetchable bit the hardware reports. */
+		if (bar->prefetch)
+			d->pci.config[PCI_BASE_ADDRESS_0 + 4 * i] |= PCI_BASE_ADDRESS_MEM_PREFETCH;
 	}
 	return 0;
 }

@@ -65,7 +65,7 @@ int vfio_config_init(struct vfio_pci_dev *d)
 	memset(d->emulated, 0, sizeof(d->emulated));
 	memset(d->pci.wmask, 0, sizeof(d->pci.wmask));
 
-	/* BARs and the ROM are ours; vfio_bars_init fills them in. */
+	/* BARs and the ROM are ours; vfio_bars_assign fills them in. */
 	emulate(d, PCI_BASE_ADDRESS_0, 24);
 	emulate(d, PCI_ROM_ADDRESS, 4);
 	memset(&d->pci.config[PCI_BASE_ADDRESS_0], 0, 24);

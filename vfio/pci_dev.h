@@ -27,7 +27,8 @@ struct vfio_bar {
 	unsigned int index;
 	u64 size;
 	bool present;        /* a memory BAR the guest sees */
-	bool is64;
+	bool is64, prefetch;
+	u64 guest_addr;      /* where pci_place_bars put it */
 	u64 region_offset;   /* in the device fd */
 	u8 *map;             /* mmap of the region; NULL: all accesses trap */
 	int slots[VFIO_BAR_MAX_SLOTS];
@@ -68,15 +69,19 @@ struct vfio_pci_dev {
 
 int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *iommu,
 		      const char *bdf);
-int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus);
+/* Reads config space and BARs; the BARs' guest addresses are then placed for all devices at once. */
+int vfio_pci_dev_probe(struct vfio_pci_dev *d, struct pci_bus *bus);
+/* With every bars[].guest_addr set: interrupts, and onto the guest's bus. */
+int vfio_pci_dev_add(struct vfio_pci_dev *d);
 void vfio_pci_dev_close(struct vfio_pci_dev *d);
 
 /* pci_config.c */
 void vfio_config_access(struct pci_device *pci, u32 offset, u8 *data, u32 len, bool is_write);
 int vfio_config_init(struct vfio_pci_dev *d);
 
-/* pci_bars.c */
-int vfio_bars_init(struct vfio_pci_dev *d);
+/* pci_bars.c: sizes, mmaps and memslots; then the guest addresses */
+int vfio_bars_probe(struct vfio_pci_dev *d);
+int vfio_bars_assign(struct vfio_pci_dev *d);
 /* Memslots follow the BARs' addresses and decoding; refused ones are retried here. */
 void vfio_bars_update_mappings(struct vfio_pci_dev *d);
 void vfio_bars_release(struct vfio_pci_dev *d);

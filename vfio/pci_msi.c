@@ -40,7 +40,7 @@ void vfio_msi_setup_config(struct vfio_pci_dev *d)
 	d->msi_64bit = flags & PCI_MSI_FLAGS_64BIT;
 	d->msi_maskable = flags & PCI_MSI_FLAGS_MASKBIT;
 	/* Multiple Message Capable: 0-5 (1-32 vectors); 6 and 7 are reserved. */
-	d->msi_max = 1u << MIN((flags & PCI_MSI_FLAGS_QMASK) >> 1, 5u);
+	d->msi_max = 1u << MIN((unsigned int)(flags & PCI_MSI_FLAGS_QMASK) >> 1, 5u);
 	flags &= ~(PCI_MSI_FLAGS_QMASK | PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE);
 	flags |= (u16)(__builtin_ctz(d->msi_max) << 1);
 	memcpy(&cfg[c + PCI_MSI_FLAGS], &flags, 2);
@@ -117,7 +117,7 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 		return;
 	}
 	/* Multiple Message Enable, never more than the device is capable of. */
-	n = MIN(1u << MIN((flags & PCI_MSI_FLAGS_QSIZE) >> 4, 5u), d->msi_max);
+	n = MIN(1u << MIN((unsigned int)(flags & PCI_MSI_FLAGS_QSIZE) >> 4, 5u), d->msi_max);
 	if (d->msi_enabled && d->msi_enabled != n)
 		disable(d);
 	if (!d->msi_enabled && enable(d, n))

@@ -33,9 +33,14 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 {
 	struct vfio_pci_dev *d = opaque;
 
-	if (vector < 0) {
+	if (vector == MSIX_FUNCTION_DISABLED) {
 		msix_vectors_disarm_all(&d->msix_vectors);
 		vfio_intx_enable(d);
+		return;
+	}
+	if (vector == MSIX_FUNCTION_ENABLED) {
+		vfio_intx_disable(d);
+		msix_vectors_enable(&d->msix_vectors);
 		return;
 	}
 	if (msix_vectors_is_armed(&d->msix_vectors, (unsigned int)vector))

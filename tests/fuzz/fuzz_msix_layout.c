@@ -9,7 +9,8 @@
  *
  * Input: control (u16), table (u32), PBA (u32), six BAR size shifts (u8;
  * 0: no BAR, else 1 << (shift % 40)), a page shift (u8: 12, 14 or 16),
- * flags (u8: bit 0 NORESIZE), then vectors to arm (u16 each).
+ * flags (u8: bit 0 NORESIZE), then vectors to arm (u16 each; 0xffff
+ * disables MSI-X, 0xfffe enables it).
  */
 #include "vfio/msix_layout.h"
 #include "vfio/msix_vectors.h"
@@ -108,6 +109,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		if (vector == 0xffff)
 			msix_vectors_disarm_all(&v);
+		else if (vector == 0xfffe)
+			msix_vectors_enable(&v);
 		else
 			msix_vectors_arm(&v, vector % (l.nvectors + 1));
 		for (unsigned int i = 0; i < l.nvectors; i++)

@@ -218,6 +218,31 @@ static void a_refused_vector_stays_unarmed(void **state)
 	assert_int_equal(msix_vectors_init(&v, 2049, false, fake_set_irqs, fake_vector_fd, &f), -EINVAL);
 }
 
+/* QEMU's nvme checks its Enable bit when the admin queue is set up, before any unmask. */
+static void enabling_msix_enables_it_on_the_device_before_any_vector(void **state)
+{
+	struct fake_vfio f = { .dynamic = true };
+	struct msix_vectors v;
+
+	memset(f.fd, -1, sizeof(f.fd));
+	assert_int_equal(msix_vectors_init(&v, 65, false, fake_set_irqs, fake_vector_fd, &f), 0);
+	assert_int_equal(msix_vectors_enable(&v), 0);
+	assert_int_equal(f.allocated, 1);
+	assert_int_equal(f.fd[0], -1);
+	assert_int_equal(msix_vectors_count_armed(&v), 0);
+	/* Enabling again changes nothing; vector 0 then 64 are armed alone. */
+	assert_int_equal(msix_vectors_enable(&v), 0);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(msix_vectors_arm(&v, 0), 0);
+	assert_int_equal(msix_vectors_arm(&v, 64), 0);
+	check_armed(&f, &v);
+	assert_int_equal(f.calls, 3);
+	assert_int_equal(f.disables, 0);
+	msix_vectors_disarm_all(&v);
+	assert_int_equal(f.disables, 1);
+	msix_vectors_destroy(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +253,7 @@ int main(void)
 		cmocka_unit_test(beyond_64_vectors_nothing_armed_is_disarmed),
 		cmocka_unit_test(noresize_devices_grow_by_reenabling_with_every_armed_vector),
 		cmocka_unit_test(a_refused_vector_stays_unarmed),
+		cmocka_unit_test(enabling_msix_enables_it_on_the_device_before_any_vector),
 	};
 
 	return cmocka_run_group_tests_name("vfio-msix", tests, NULL, NULL);
