@@ -78,7 +78,7 @@ check "the guest's nvme driver uses more than 64 MSI-X vectors (${vectors:-none}
 after=$(value IRQ_AFTER) before=$(value IRQ_BEFORE)
 irqs=$(( ${after:-0} - ${before:-0} ))
 check "the guest's nvme interrupt counters grow with the I/O ($irqs)" test "$irqs" -gt 0
-expect_eq "L1 has a host interrupt for exactly the vectors the guest armed" "${vectors:-x}" "${host_vectors:-y}"
+expect_eq "L1 has a host interrupt for exactly the vectors the guest armed (${host_vectors:-none})" "${vectors:-x}" "${host_vectors:-y}"
 grep -E "DMA-mapped|error|warn" "$out/nvme.txt" | head -n 5
 # What the guest's driver said, when something failed.
 [ "$failed" = 0 ] || grep -E "nvme|vmm:" "$out/nvme.txt" | head -n 40
