@@ -124,13 +124,25 @@ start=$(date +%s)
 	-p "panic=-1 iomem=relaxed vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
 	</dev/null >"$out/h.log" 2>&1 &
 pid=$!
-# Progress on L1's console as it happens (a silent console looks like a hung L1).
-# HOSTILE_VERBOSE=1: the guest's whole console.
-if [ -n "${HOSTILE_VERBOSE:-}" ]; then
-	tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null &
-else
-	tail -n +1 -f --pid="$pid" "$out/h.log" 2>/dev/null | grep --line-buffered -aE '^(HOSTILE|vmm: )' &
-fi
+# Progress on L1's console as it happens: the guest's HOSTILE lines and
+# the VMM's messages (HOSTILE_VERBOSE=1: everything), and a heartbeat, so
+# that a long, quiet attack never looks like a hung L1. Polled, not
+# tail -f, which stayed silent in L1 (its overlay over 9p).
+follow() {
+	local shown=0 total beat=0 pattern='^(HOSTILE|vmm: )'
+	[ -z "${HOSTILE_VERBOSE:-}" ] || pattern=.
+	while kill -0 "$pid" 2>/dev/null; do
+		total=$(wc -l < "$out/h.log")
+		if [ "$total" -gt "$shown" ]; then
+			sed -n "$((shown + 1)),${total}p" "$out/h.log" | tr -d '\r' | grep -aE "$pattern"
+			shown=$total
+		fi
+		beat=$((beat + 1))
+		[ $((beat % 30)) != 0 ] || echo "   (hostile guest running: $((beat * 2))s, $total console lines)"
+		sleep 2
+	done
+}
+follow &
 # The VMM's own CPU (utime - guest_time + stime, in ticks) over an idle stretch.
 cpu_ticks() { awk '{ print $14 - $43 + $15 }' "/proc/$pid/stat" 2>/dev/null; }
 idle_pct=
