@@ -271,6 +271,7 @@ static void enable_device(struct bdf d)
 
 struct vdev {
 	struct bdf bdf;
+	bool virtio;        /* has the virtio capabilities (else: a passed-through NIC) */
 	volatile u8 *bar;   /* BAR 0 mapped, where the structures are */
 	u64 bar_phys, bar_len;
 	unsigned int common, isr, device, notify, notify_mult;
@@ -309,8 +310,10 @@ static void vdev_open(const char *bdf)
 		u8 type = (u8)cfg_read(vd.bdf, pos + offsetof(struct virtio_pci_cap, cfg_type), 1);
 		u32 off = cfg_read(vd.bdf, pos + offsetof(struct virtio_pci_cap, offset), 4);
 
-		if (type == VIRTIO_PCI_CAP_COMMON_CFG)
-			vd.common = off;
+		if (type == VIRTIO_PCI_CAP_COMMON_CFG) {
+			vd.common = off; /* 0 is a fine offset: vd.virtio says it was found */
+			vd.virtio = true;
+		}
 		else if (type == VIRTIO_PCI_CAP_ISR_CFG)
 			vd.isr = off;
 		else if (type == VIRTIO_PCI_CAP_DEVICE_CFG)
@@ -337,7 +340,7 @@ static void vdev_open(const char *bdf)
 
 static void vdev_reset(void)
 {
-	if (!vd.common)
+	if (!vd.virtio)
 		return; /* not a virtio device (a passed-through NIC) */
 	w8(COMMON(device_status), 0);
 	for (int i = 0; i < 1000 && r8(COMMON(device_status)); i++)
@@ -722,7 +725,7 @@ static void attack_bar_moves(const char *other)
 		cfg_write(vd.bdf, PCI_BASE_ADDRESS_0, 4, (u32)targets[t]);
 		cfg_write(vd.bdf, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		/* Notify writes at the new place: maybe into the other device's queue. */
-		if (vd.common && targets[t] && targets[t] != 0xfee00000 && targets[t] != 0xfec00000) {
+		if (vd.virtio && targets[t] && targets[t] != 0xfee00000 && targets[t] != 0xfec00000) {
 			volatile u8 *p = map_phys(targets[t], len);
 
 			if (p) {
@@ -743,7 +746,7 @@ static void attack_bar_moves(const char *other)
 	enable_device(vd.bdf);
 	vdev_map();
 	/* The device must still answer at its own place. */
-	if (vd.common) {
+	if (vd.virtio) {
 		vq_start(0);
 		vdev_reset();
 	}
@@ -886,7 +889,7 @@ int main(int argc, char **argv)
 	vdev_open(argv[2]);
 	cfg_save(vd.bdf);
 	/* A device that is not virtio (a passed-through NIC) takes the config and BAR attacks only. */
-	if (!vd.common && strcmp(name, "config-sweep") && strcmp(name, "config-absent") &&
+	if (!vd.virtio && strcmp(name, "config-sweep") && strcmp(name, "config-absent") &&
 	    strcmp(name, "bar-moves")) {
 		fprintf(stderr, "hostile: %s needs a virtio device\n", name);
 		return 2;
