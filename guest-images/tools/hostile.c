@@ -683,6 +683,7 @@ static void attack_config_sweep(void)
 static void attack_config_absent(void)
 {
 	struct bdf host_bridge = { 0, 0, 0 };
+	u32 bridge_cfg[64];
 
 	for (unsigned int bus = 0; bus < 256; bus += 17)
 		for (unsigned int dev = 0; dev < 32; dev++)
@@ -692,11 +693,13 @@ static void attack_config_absent(void)
 				if (cfg_read(d, 0, 4) == 0xffffffff)
 					cfg_write(d, (unsigned int)rnd_below(256), 4, (u32)rnd());
 			}
-	cfg_save(host_bridge);
+	/* Its own copy: saved_cfg holds the victim's, restored at the end. */
+	for (unsigned int i = 0; i < 64; i++)
+		bridge_cfg[i] = cfg_read(host_bridge, i * 4, 4);
 	for (unsigned int off = 4; off < 256; off++)
 		cfg_write(host_bridge, off, 1, (u32)rnd());
 	for (unsigned int i = 1; i < 64; i++)
-		cfg_write(host_bridge, i * 4, 4, saved_cfg[i]);
+		cfg_write(host_bridge, i * 4, 4, bridge_cfg[i]);
 }
 
 /* Every offset and size of a device in use, written with what it reads. */

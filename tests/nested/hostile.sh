@@ -85,7 +85,8 @@ attempt() {
 	echo "$2" > "/sys/bus/pci/devices/$2/driver/unbind" 2>/dev/null
 	timeout 60 hostile "$1" "$2" "$vda"
 	r=$?
-	echo "$2" > /sys/bus/pci/drivers_probe
+	# A probe that never returns (a device left broken) must not stop the run.
+	timeout 60 sh -c "echo $2 > /sys/bus/pci/drivers_probe"
 	health
 	[ "$r" = 0 ] || why="$why hostile-exit=$r"
 	victim_ok "$2" || why="$why $3-dead-after"
