@@ -421,21 +421,21 @@ static u64 ram_end(void)
 
 /*
  * Interesting buffer addresses: holes, MMIO, the address limit, wraps, and
- * starts just before the end of a RAM bank (with a length of at least 32,
- * see nasty_len, they cross it). Never the middle of RAM: the device would
+ * a start just before the end of RAM (with a length of at least 32, see
+ * nasty_len, it crosses it). Never the middle of RAM, nor the legacy area
+ * below 1 MiB (the VMM may back it, contiguous with RAM): the device would
  * write into memory the guest kernel uses, and we would crash ourselves.
  */
 static u64 nasty_addr(void)
 {
 	static const u64 fixed[] = {
-		0xa0000, 0xfffff, 0xd0000000, 0xfec00000, 0xfee00000, 0xfd000000,
+		0xc0000000, 0xd0000000, 0xfec00000, 0xfee00000, 0xfd000000,
 		0xfffff000, 0xffffffff, 0x7ffffffff000ull, 0x8000000000ull,
 		0xfffffffffffff000ull, 0xffffffffffffffffull,
 	};
-	switch (rnd_below(4)) {
+	switch (rnd_below(3)) {
 	case 0: return fixed[rnd_below(sizeof(fixed) / sizeof(fixed[0]))];
 	case 1: return ram_end() - 16;
-	case 2: return nbanks > 1 ? banks[0].end + 1 - 16 : ram_end() - 16;
 	default: return rnd() | 1ull << 63; /* far beyond any guest address */
 	}
 }
@@ -495,20 +495,22 @@ static void attack_vq_loops(void)
 static void attack_vq_addresses(void)
 {
 	u64 cross = nbanks > 1 ? banks[0].end + 1 - 2048 : ram_end() - 2048;
-	const struct { u64 addr; u32 len; } bufs[] = {
-		{ ram_end(), PAGE },                /* just past RAM */
-		{ ram_end() - 100, 200 },           /* across the end of RAM */
-		{ cross, 0x200000 },                /* across a bank boundary and its hole */
-		{ 0xa0000, PAGE },                  /* the legacy hole */
-		{ 0xd0000000, PAGE },               /* the PCI window (MMIO, not RAM) */
-		{ vd.bar_phys, 0x100 },             /* this device's own registers */
-		{ 0xfee00000, 64 },                 /* the MSI doorbell */
-		{ 0xfffffffffffff000ull, 0x2000 },  /* wraps around zero */
-		{ dma[4].phys, 0xffffffff },        /* huge */
-		{ dma[4].phys, 0 },                 /* empty */
+	/* read_only: only the device reads it (a disk write); it may cover guest memory. */
+	const struct { u64 addr; u32 len; bool read_only; } bufs[] = {
+		{ ram_end(), PAGE, false },                /* just past RAM */
+		{ ram_end() - 100, 200, false },           /* across the end of RAM */
+		{ cross, 0x200000, true },                 /* across a bank's end, the hole, the next bank */
+		{ 0xa0000, PAGE, true },                   /* the legacy area */
+		{ 0xc0000000, PAGE, false },               /* nothing there */
+		{ 0xd0000000, PAGE, false },               /* the PCI window (MMIO, not RAM) */
+		{ vd.bar_phys, 0x100, false },             /* this device's own registers */
+		{ 0xfee00000, 64, false },                 /* the MSI doorbell */
+		{ 0xfffffffffffff000ull, 0x2000, false },  /* wraps around zero */
+		{ dma[4].phys, 0xffffffff, false },        /* huge */
+		{ dma[4].phys, 0, false },                 /* empty */
 	};
 	for (unsigned int b = 0; b < sizeof(bufs) / sizeof(bufs[0]); b++) {
-		for (int writable = 0; writable < 2; writable++) {
+		for (int writable = 0; writable < 2 - bufs[b].read_only; writable++) {
 			vq_start(0);
 			/* A plausible request: header, buffer, status. */
 			desc_set(DESC, 0, dma[5].phys, 16, VRING_DESC_F_NEXT, 1);
@@ -520,7 +522,8 @@ static void attack_vq_addresses(void)
 			memset(dma[5].virt, 0, 16);
 			dma[5].virt[0] = writable ? 0 : 1; /* virtio-blk: IN (read), OUT (write) */
 			offer(0, 1);
-			offer(3, 1);
+			if (!bufs[b].read_only)
+				offer(3, 1);
 		}
 	}
 }
