@@ -788,11 +788,12 @@ static void attack_msix(void)
 			w32(at + PCI_MSIX_ENTRY_LOWER_ADDR, (u32)nasty_addr());
 			w32(at + PCI_MSIX_ENTRY_UPPER_ADDR, (u32)rnd_below(2));
 			/*
-			 * Fixed or lowest-priority delivery of a device vector: an
-			 * INIT, SIPI or SMI message would reset our own vCPUs, as on
-			 * hardware without interrupt remapping.
+			 * Fixed or lowest-priority delivery of a device vector
+			 * (0x30-0x7f): an INIT, SIPI or SMI message would reset our own
+			 * vCPUs, as on hardware without interrupt remapping, and Linux
+			 * panics on an external interrupt at the int 0x80 vector.
 			 */
-			w32(at + PCI_MSIX_ENTRY_DATA, (u32)(0x30 + rnd_below(0xb0)) |
+			w32(at + PCI_MSIX_ENTRY_DATA, (u32)(0x30 + rnd_below(0x50)) |
 							(u32)rnd_below(2) << 8 | (u32)(rnd() & ~0xffffu));
 			w32(at + PCI_MSIX_ENTRY_VECTOR_CTRL, (u32)rnd_below(2));
 		}
