@@ -105,6 +105,16 @@ static void read_iomem(void)
 			ecam_base = s;
 	}
 	fclose(f);
+	/* /proc/iomem may not name it: the ACPI MCFG table does (base at byte 44). */
+	if (!ecam_base) {
+		int fd = open("/sys/firmware/acpi/tables/MCFG", O_RDONLY);
+		u64 base;
+
+		if (fd >= 0 && pread(fd, &base, 8, 44) == 8)
+			ecam_base = base;
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 static int mem_fd = -1;
