@@ -87,9 +87,12 @@ attempt() {
 	r=$?
 	# A probe that never returns (a device left broken) must not stop the run.
 	timeout 60 sh -c "echo $2 > /sys/bus/pci/drivers_probe"
+	# The device first: a NIC given back needs its address again before anything pings.
+	victim_ok "$2"
+	v=$?
 	health
 	[ "$r" = 0 ] || why="$why hostile-exit=$r"
-	victim_ok "$2" || why="$why $3-dead-after"
+	[ "$v" = 0 ] || why="$why $3-dead-after"
 	if [ -z "$why" ]; then echo "HOSTILE survived $1 on $3"; else echo "HOSTILE damaged $1 on $3:$why"; fi
 }
 [ -z "$nic" ] || net_up
@@ -133,7 +136,7 @@ follow() {
 	local shown=0 total beat=0 pattern='^(HOSTILE|vmm: )'
 	[ -z "${HOSTILE_VERBOSE:-}" ] || pattern=.
 	while kill -0 "$pid" 2>/dev/null; do
-		total=$(wc -l < "$out/h.log")
+		total=$(wc -l < "$out/h.log" 2>/dev/null || echo 0)
 		if [ "$total" -gt "$shown" ]; then
 			sed -n "$((shown + 1)),${total}p" "$out/h.log" | tr -d '\r' | grep -aE "$pattern"
 			shown=$total
