@@ -27,6 +27,50 @@ const char *board_layout_names(void)
 	return "x86_64, arm64";
 }
 
+/*
+ * An MSI window at the user's address: first the plan without it, which
+ * must leave that range untouched (no RAM, no window, no hole there),
+ * then the plan with it fixed there, which then changes nothing else.
+ */
+static int check_msi_window_at(const struct board_layout *layout, const struct plan_request *req,
+			       u64 limit, const char *label, struct memory_plan *plan)
+{
+	struct plan_request without = *req;
+	u64 addr = req->msi_window_addr, size = req->msi_window_size;
+	int err;
+
+	if (!IS_ALIGNED(addr, PLAN_MSI_WINDOW_ALIGN) || !IS_ALIGNED(size, PLAN_MSI_WINDOW_ALIGN)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx,0x%llx: start and size must be multiples of 1 MiB",
+			 (unsigned long long)addr, (unsigned long long)size);
+		return -EINVAL;
+	}
+	if (addr >= limit || size > limit - addr) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx-0x%llx is beyond the %s at 0x%llx",
+			 (unsigned long long)addr, (unsigned long long)(addr + size - 1), label,
+			 (unsigned long long)limit);
+		return -EINVAL;
+	}
+	without.msi_window = PLAN_MSI_HOST;
+	err = layout->plan(&without, limit, label, plan);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (!ranges_overlap(addr, size, r->start, r->size))
+			continue;
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx-0x%llx overlaps %s%s 0x%llx-0x%llx; choose a free 1 MiB-aligned range (see vmm plan)",
+			 (unsigned long long)addr, (unsigned long long)(addr + size - 1),
+			 r->kind == REGION_RAM ? "guest " : "", r->label,
+			 (unsigned long long)r->start, (unsigned long long)(r->start + r->size - 1));
+		return -EADDRINUSE;
+	}
+	return layout->plan(req, limit, label, plan);
+}
+
 int board_plan(const struct board_layout *layout, const struct plan_request *req,
 	       struct memory_plan *plan)
 {
@@ -48,6 +92,12 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 		return -EINVAL;
 	}
 	limit = 1ULL << bits;
+	if (req->msi_window != PLAN_MSI_HOST && layout->msi_window_fixed) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window: the MSI window cannot move on %s: %s", layout->name,
+			 layout->msi_window_fixed);
+		return -EINVAL;
+	}
 	/* Memslots, guard pages and DMA maps work in host pages: banks align to them. */
 	aligned.page_size = MAX(page, layout->ram_align);
 	/* The lower of the two limits wins, and the plan names it. */
@@ -57,6 +107,12 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	} else {
 		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
 	}
+	if (!aligned.msi_window_size)
+		aligned.msi_window_size = PLAN_MSI_WINDOW_ALIGN;
+	if (!aligned.msi_window_label)
+		aligned.msi_window_label = "MSI IOVA window (chosen by vmm)";
+	if (req->msi_window == PLAN_MSI_AT)
+		return check_msi_window_at(layout, &aligned, limit, label, plan);
 	return layout->plan(&aligned, limit, label, plan);
 }
 

@@ -47,6 +47,13 @@ struct plan_forbidden {
 	char label[PLAN_LABEL_LEN];
 	/* Non-relaxable: the guest firmware map marks it reserved. */
 	bool firmware_reserved;
+	/*
+	 * The host's default MSI IOVA window of an IOMMU group (type msi in
+	 * sysfs): where the kernel maps the interrupt controller's doorbell
+	 * unless the VMM moves it (iommufd's IOMMU_OPTION_SW_MSI_START).
+	 * Reserved files describe other hosts: their windows stay holes.
+	 */
+	bool msi_window;
 };
 
 enum window_placement {

@@ -288,7 +288,7 @@ static int collect(const char *const *bdfs, unsigned int n, const char *const *r
 		assert_int_equal(pci_normalize_bdf(bdfs[i], normalized[i]), 0);
 	*out = vfio_iommufd_open_on(&fake_sys, F.sys, F.dev);
 	assert_non_null(*out);
-	return vfio_iommu_attach_all(*out, F.sys, normalized, n, host);
+	return vfio_iommu_attach_all(*out, F.sys, normalized, n, NULL, host);
 }
 
 /* The hole row of the plan that starts at addr (windows may share its addresses). */
@@ -339,7 +339,7 @@ static void gaps_between_ranges_are_holes_named_after_the_ioas(void **state)
 	assert_int_equal(F.range_queries, 2); /* the count, then the ranges */
 
 	assert_int_equal(h.n, 2);
-	assert_string_equal(h.holes[0].label, "host msi (iommu group 1)");
+	assert_string_equal(h.holes[0].label, "MSI IOVA window (host default, iommu group 1)");
 	assert_int_equal(h.holes[1].start, 0xfee00000);
 	assert_int_equal(h.holes[1].size, 0x100000);
 	assert_string_equal(h.holes[1].label, "host IOVA gap (iommufd IOAS)");
@@ -349,7 +349,7 @@ static void gaps_between_ranges_are_holes_named_after_the_ioas(void **state)
 	assert_int_equal(plan_x86(&h, 6 * GiB, &plan), 0);
 	r = hole_at(&plan, 0xfee00000);
 	assert_non_null(r);
-	assert_string_equal(r->label, "host msi (iommu group 1), host IOVA gap (iommufd IOAS)");
+	assert_string_equal(r->label, "MSI IOVA window (host default, iommu group 1), host IOVA gap (iommufd IOAS)");
 	assert_no_ram_in(&plan, 0xfee00000, 0x100000);
 	assert_int_equal(plan.addr_limit, 0x8000000000ULL);
 	assert_non_null(strstr(plan.addr_limit_label, "iommufd IOAS"));
