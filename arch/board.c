@@ -27,6 +27,28 @@ const char *board_layout_names(void)
 	return "x86_64, arm64";
 }
 
+/* Aligned, below the limit: else false with plan->error saying so. */
+static bool msi_window_fits(const struct plan_request *req, u64 limit, const char *label,
+			    struct memory_plan *plan)
+{
+	u64 addr = req->msi_window_addr, size = req->msi_window_size;
+
+	if (!IS_ALIGNED(addr, PLAN_MSI_WINDOW_ALIGN) || !IS_ALIGNED(size, PLAN_MSI_WINDOW_ALIGN)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx,0x%llx: start and size must be multiples of 1 MiB",
+			 (unsigned long long)addr, (unsigned long long)size);
+		return false;
+	}
+	if (addr >= limit || size > limit - addr) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx-0x%llx is beyond the %s at 0x%llx",
+			 (unsigned long long)addr, (unsigned long long)(addr + size - 1), label,
+			 (unsigned long long)limit);
+		return false;
+	}
+	return true;
+}
+
 /*
  * An MSI window at the user's address: first the plan without it, which
  * must leave that range untouched (no RAM, no window, no hole there),
@@ -39,19 +61,8 @@ static int check_msi_window_at(const struct board_layout *layout, const struct p
 	u64 addr = req->msi_window_addr, size = req->msi_window_size;
 	int err;
 
-	if (!IS_ALIGNED(addr, PLAN_MSI_WINDOW_ALIGN) || !IS_ALIGNED(size, PLAN_MSI_WINDOW_ALIGN)) {
-		snprintf(plan->error, sizeof(plan->error),
-			 "--msi-window 0x%llx,0x%llx: start and size must be multiples of 1 MiB",
-			 (unsigned long long)addr, (unsigned long long)size);
+	if (!msi_window_fits(req, limit, label, plan))
 		return -EINVAL;
-	}
-	if (addr >= limit || size > limit - addr) {
-		snprintf(plan->error, sizeof(plan->error),
-			 "--msi-window 0x%llx-0x%llx is beyond the %s at 0x%llx",
-			 (unsigned long long)addr, (unsigned long long)(addr + size - 1), label,
-			 (unsigned long long)limit);
-		return -EINVAL;
-	}
 	without.msi_window = PLAN_MSI_HOST;
 	err = layout->plan(&without, limit, label, plan);
 	if (err)
@@ -113,6 +124,8 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 		aligned.msi_window_label = "MSI IOVA window (chosen by vmm)";
 	if (req->msi_window == PLAN_MSI_AT)
 		return check_msi_window_at(layout, &aligned, limit, label, plan);
+	if (req->msi_window == PLAN_MSI_CHOSEN && !msi_window_fits(&aligned, limit, label, plan))
+		return -EINVAL;
 	return layout->plan(&aligned, limit, label, plan);
 }
 

@@ -38,6 +38,7 @@ enum plan_msi_window {
 	PLAN_MSI_HOST, /* the host's default windows, among the holes, if any */
 	PLAN_MSI_AUTO, /* the board places one, outside RAM, where devices live */
 	PLAN_MSI_AT,   /* exactly at msi_window_addr: checked against everything else */
+	PLAN_MSI_CHOSEN, /* at msi_window_addr, where PLAN_MSI_AUTO or _AT put it before */
 };
 
 /* What a plan is made from. */

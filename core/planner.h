@@ -73,6 +73,11 @@ struct plan_window_request {
 	u64 min_size; /* PLACE_ABOVE_RAM may shrink by halves down to this */
 	u64 align;
 	bool firmware_reserved;
+	/*
+	 * PLACE_FIXED below high_ram_base: low RAM ends below it, as below a
+	 * top-down window, instead of continuing above it in a second bank.
+	 */
+	bool ends_low_ram;
 };
 
 struct plan_policy {

@@ -42,7 +42,8 @@ static int plan_request_for(const struct vm_config *cfg, const char *arch,
 	bool native = layout == board_native.layout;
 
 	if (host && host->msi_window_placed) {
-		req.msi_window = PLAN_MSI_AT;
+		/* The devices have it: the plan keeps it where the planner chose it. */
+		req.msi_window = PLAN_MSI_CHOSEN;
 		req.msi_window_addr = host->msi_window_start;
 		req.msi_window_size = host->msi_window_placed_size;
 	} else if (cfg->msi_window == VFIO_MSI_AT) {

@@ -39,9 +39,10 @@ static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char
 		 * device windows, so RAM stays one bank from 0; or where asked.
 		 */
 		{ .name = PLAN_MSI_WINDOW, .label = req->msi_window_label, .kind = REGION_HOLE,
-		  .placement = req->msi_window == PLAN_MSI_AT ? PLACE_FIXED : PLACE_TOP_DOWN_BELOW,
+		  .placement = req->msi_window == PLAN_MSI_AUTO ? PLACE_TOP_DOWN_BELOW : PLACE_FIXED,
 		  .addr = req->msi_window_addr, .max_end = ARM64_HIGH_RAM_BASE,
-		  .size = req->msi_window_size, .align = PLAN_MSI_WINDOW_ALIGN },
+		  .size = req->msi_window_size, .align = PLAN_MSI_WINDOW_ALIGN,
+		  .ends_low_ram = true },
 	};
 	const struct plan_policy policy = {
 		.arch = "arm64",

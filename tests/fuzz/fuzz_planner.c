@@ -4,7 +4,8 @@
  * plan must keep the invariants of plan_check.h.
  *
  * Input: board (u8: bit 0 arm64; bits 1-2 the MSI window: 0 the host's,
- * 1 chosen, 2 and 3 at an address), with bits 1-2 set the window's address
+ * 1 placed by the board, 2 at an address, 3 where the board placed it
+ * before), with bits 1-2 set the window's address
  * (u64) and size (u8, MiB), ram (u64, 4 KiB aligned), ncpus (u8),
  * addr_bits (u8), host page size (u8: log2, 0 for this host's), iova_limit
  * (u64), then up to 64 holes of start (u64), size (u64), flags (u8: bit 0
@@ -27,7 +28,7 @@ static void msi_window_check(const struct memory_plan *plan, const struct plan_r
 		return;
 	PLAN_CHECK(req->msi_window != PLAN_MSI_HOST);
 	PLAN_CHECK(IS_ALIGNED(msi->start, PLAN_MSI_WINDOW_ALIGN));
-	PLAN_CHECK(req->msi_window != PLAN_MSI_AT || msi->start == req->msi_window_addr);
+	PLAN_CHECK(req->msi_window == PLAN_MSI_AUTO || msi->start == req->msi_window_addr);
 	for (unsigned int i = 0; i < plan->nregions; i++)
 		PLAN_CHECK(&plan->regions[i] == msi ||
 			   !ranges_overlap(msi->start, msi->size, plan->regions[i].start,
@@ -53,7 +54,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	layout = board_layout_find(board & 1 ? "arm64" : "x86_64");
 	req = (struct plan_request){ .host = &host };
 	if (board & 6) {
-		req.msi_window = board & 4 ? PLAN_MSI_AT : PLAN_MSI_AUTO;
+		static const enum plan_msi_window modes[] = { PLAN_MSI_HOST, PLAN_MSI_AUTO,
+							      PLAN_MSI_AT, PLAN_MSI_CHOSEN };
+
+		req.msi_window = modes[(board >> 1) & 3];
 		req.msi_window_addr = fuzz_u64(&in);
 		req.msi_window_size = (u64)fuzz_u8(&in) * MiB;
 	}

@@ -27,10 +27,14 @@ MiB, GiB = 1 << 20, 1 << 30
 # --- planner -----------------------------------------------------------------
 
 def plan(arm64, ram, ncpus=1, bits=40, iova_limit=0, holes=(), page_shift=0, msi=None):
-    # msi: None (the host's window), ("auto", size_mib) or (addr, size_mib)
+    # msi: None (the host's window), ("auto", size_mib), (addr, size_mib) or
+    # ("chosen", addr, size_mib): where the board placed it before
     board = 1 if arm64 else 0
     extra = b""
-    if msi is not None:
+    if msi is not None and msi[0] == "chosen":
+        board |= 6
+        extra = u64(msi[1]) + u8(msi[2])
+    elif msi is not None:
         board |= 2 if msi[0] == "auto" else 4
         extra = u64(0 if msi[0] == "auto" else msi[0]) + u8(msi[1])
     out = (u8(board) + extra + u64(ram) + u8(ncpus) + u8(bits) + u8(page_shift) +
@@ -62,6 +66,7 @@ def planner():
         "arm64-msi-at-ram": plan(True, 1 * GiB, 2, msi=(0x8000000, 1)),
         "arm64-msi-host-default": plan(True, 1 * GiB, 2, holes=[(0x8000000, 0x100000, 3)]),
         "x86-msi-at": plan(False, 1 * GiB, 1, msi=(0x30000000, 1)),
+        "arm64-msi-chosen-4g": plan(True, 4 * GiB, 2, msi=("chosen", 0xfee00000, 1)),
     }
     repro = {
         # No vCPU: the GIC redistributor window had size 0.

@@ -94,6 +94,33 @@ static void a_chosen_window_leaves_ram_one_bank(void **state)
 	assert_int_equal(plan_ram_bank(&plan, 0)->size, 1 * GiB);
 }
 
+/* Planned again where it was chosen (the devices have it): the same map, whatever -m. */
+static void a_chosen_window_plans_the_same_again(void **state)
+{
+	static struct memory_plan first;
+	u64 ram[] = { 256 * MiB, 1 * GiB, 4 * GiB, 16 * GiB };
+
+	(void)state;
+	for (unsigned int i = 0; i < ARRAY_SIZE(ram); i++) {
+		const struct plan_region *w;
+
+		assert_int_equal(plan_arm64(PLAN_MSI_AUTO, 0, 1 * MiB, ram[i]), 0);
+		first = plan;
+		w = plan_find(&first, PLAN_MSI_WINDOW);
+		assert_int_equal(plan_arm64(PLAN_MSI_CHOSEN, w->start, w->size, ram[i]), 0);
+		assert_int_equal(plan.nregions, first.nregions);
+		for (unsigned int r = 0; r < plan.nregions; r++) {
+			assert_int_equal(plan.regions[r].start, first.regions[r].start);
+			assert_int_equal(plan.regions[r].size, first.regions[r].size);
+			assert_int_equal(plan.regions[r].kind, first.regions[r].kind);
+		}
+		/* Low RAM ends below the window: never a bank on each side of it below 4 GiB. */
+		assert_int_equal(plan_ram_bank(&plan, 0)->start, 0);
+		assert_true(plan_ram_bank(&plan, 0)->start + plan_ram_bank(&plan, 0)->size <= w->start);
+		assert_true(!plan_ram_bank(&plan, 1) || plan_ram_bank(&plan, 1)->start >= 4 * GiB);
+	}
+}
+
 static void the_size_defaults_to_one_mib_and_may_be_larger(void **state)
 {
 	(void)state;
@@ -191,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(the_host_default_stays_a_hole_in_ram, setup),
 		cmocka_unit_test_setup(a_chosen_window_leaves_ram_one_bank, setup),
+		cmocka_unit_test_setup(a_chosen_window_plans_the_same_again, setup),
 		cmocka_unit_test_setup(the_size_defaults_to_one_mib_and_may_be_larger, setup),
 		cmocka_unit_test_setup(the_users_address_is_kept, setup),
 		cmocka_unit_test_setup(several_hosts_reserved_files_are_all_avoided, setup),
