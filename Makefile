@@ -157,7 +157,7 @@ integration-test-arm64: deps arm64
 # linux-source-7.3 with ../shared/kernel-patches/iommufd-sw-msi (built once,
 # ~14 min; skipped in one line without the patches). Not part of make test.
 integration-test-arm64-swmsi: deps arm64
-	ARM64_PAGES= ARM64_SWMSI=1 bash tests/nested/run-integration-arm64.sh
+	ARM64_PAGES= ARM64_IOMMUFD=0 ARM64_SWMSI=1 bash tests/nested/run-integration-arm64.sh
 
 # Every suite runs even when an earlier one fails; the summary decides.
 test: deps
@@ -170,7 +170,7 @@ test: deps
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k integration-arm64-iommufd
 
 demo: deps all
 	bash tests/nested/demo.sh
