@@ -49,6 +49,26 @@ static bool msi_window_fits(const struct plan_request *req, u64 limit, const cha
 	return true;
 }
 
+/* A placed MSI window overlaps nothing: else -EADDRINUSE naming what it meets. */
+static int msi_window_alone(struct memory_plan *plan)
+{
+	const struct plan_region *w = plan_find(plan, PLAN_MSI_WINDOW);
+
+	for (unsigned int i = 0; w && i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (r == w || !ranges_overlap(w->start, w->size, r->start, r->size))
+			continue;
+		snprintf(plan->error, sizeof(plan->error),
+			 "the MSI IOVA window 0x%llx-0x%llx overlaps %s%s 0x%llx-0x%llx",
+			 (unsigned long long)w->start, (unsigned long long)(w->start + w->size - 1),
+			 r->kind == REGION_RAM ? "guest " : "", r->label,
+			 (unsigned long long)r->start, (unsigned long long)(r->start + r->size - 1));
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 /*
  * An MSI window at the user's address: first the plan without it, which
  * must leave that range untouched (no RAM, no window, no hole there),
@@ -90,6 +110,7 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	struct plan_request aligned = *req;
 	u64 limit, page = req->page_size ? req->page_size : host_page_size();
 	char label[PLAN_LABEL_LEN];
+	int err;
 
 	memset(plan, 0, sizeof(*plan));
 	if (!req->ncpus) {
@@ -126,7 +147,9 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 		return check_msi_window_at(layout, &aligned, limit, label, plan);
 	if (req->msi_window == PLAN_MSI_CHOSEN && !msi_window_fits(&aligned, limit, label, plan))
 		return -EINVAL;
-	return layout->plan(&aligned, limit, label, plan);
+	err = layout->plan(&aligned, limit, label, plan);
+	/* Chosen before, on other holes (the IOAS's came since): still clear of all? */
+	return err ? err : msi_window_alone(plan);
 }
 
 int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,

@@ -77,6 +77,10 @@ def planner():
         "huge-iova-limit": plan(True, 0xffffffff2ce00000, 1, 52, iova_limit=0xffffffffffffffff),
         # The whole space reserved: the plan fails.
         "whole-space-hole": plan(False, 256 * MiB, 1, holes=[(0, 0xffffffffffffffff, 1)]),
+        # A window planned again where it was chosen, now under a host hole: it
+        # was placed there anyway (fixed windows may share holes' addresses).
+        "msi-chosen-under-a-hole": plan(True, 512 * MiB, 2, holes=[(0x1000003d, 0x9e000000, 0)],
+                                        msi=("chosen", 0x30000000, 0)),
     }
     return seeds, repro
 
