@@ -41,6 +41,16 @@ enum plan_msi_window {
 	PLAN_MSI_CHOSEN, /* at msi_window_addr, where PLAN_MSI_AUTO or _AT put it before */
 };
 
+/*
+ * The 64-bit PCI window a plan needs: the board's default, or more to
+ * hold every 64-bit BAR of the devices passed through (board_plan fills
+ * it from host->bars).
+ */
+struct mmio64_need {
+	u64 size, min_size, align;
+	char reason[PLAN_LABEL_LEN * 2]; /* "0000:01:00.0 BAR2 (64 GiB), of 64 GiB in 3 BARs" */
+};
+
 /* What a plan is made from. */
 struct plan_request {
 	u64 ram_size;
@@ -52,7 +62,12 @@ struct plan_request {
 	u64 msi_window_addr;           /* PLAN_MSI_AT */
 	u64 msi_window_size;           /* AUTO and AT; 0: 1 MiB */
 	const char *msi_window_label;  /* "MSI IOVA window (chosen by vmm)" */
+	const struct mmio64_need *mmio64; /* set by board_plan for the layouts */
 };
+
+/* The 64-bit window's request from need (when given) or the board's default size. */
+void board_mmio64_window(const struct mmio64_need *need, u64 default_size,
+			 struct plan_window_request *w);
 
 /* The map policy: plain data and arithmetic, built into every binary. */
 struct board_layout {

@@ -78,6 +78,8 @@ struct plan_window_request {
 	 * top-down window, instead of continuing above it in a second bank.
 	 */
 	bool ends_low_ram;
+	/* What needs it this big, for the error when it does not fit (NULL: nothing). */
+	const char *reason;
 };
 
 struct plan_policy {

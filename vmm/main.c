@@ -26,6 +26,7 @@ static int cmd_plan(const struct vm_config *cfg)
 	struct plan_iommu iommu;
 	struct machine_msi msi_ctx;
 	struct vfio_msi_chooser msi;
+	u64 guest[HOST_MAX_BARS];
 	int err;
 
 	if (vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
@@ -48,6 +49,11 @@ static int cmd_plan(const struct vm_config *cfg)
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}
+	if (plan_device_bars(&plan, &host, guest))
+		return EXIT_FAILURE_VMM;
+	iommu.bars = host.bars;
+	iommu.guest = guest;
+	iommu.nbars = host.nbars;
 	if (cfg->json)
 		plan_print_json(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
 	else

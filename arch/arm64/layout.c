@@ -6,7 +6,7 @@
 
 static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
-		      struct memory_plan *plan)
+		      const struct mmio64_need *mmio64, struct memory_plan *plan)
 {
 	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB, ram_size = req->ram_size;
 	const unsigned int ncpus = req->ncpus;
@@ -31,12 +31,13 @@ static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char
 		{ .name = PLAN_ARM64_UART, .label = "16550 UART", .kind = REGION_DEVICE,
 		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
 		  .size = ARM64_UART_SIZE, .align = 0x1000 },
+		/* Sized by board_mmio64_window. */
 		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window", .kind = REGION_DEVICE,
-		  .placement = PLACE_ABOVE_RAM, .size = ARM64_PCI_MMIO64_SIZE,
-		  .min_size = 1 * GiB, .align = 1 * GiB },
+		  .placement = PLACE_ABOVE_RAM },
 		/*
 		 * The MSI IOVA window the VMM chose: top-down below the other
 		 * device windows, so RAM stays one bank from 0; or where asked.
+		 * Last: left out when the host's stays.
 		 */
 		{ .name = PLAN_MSI_WINDOW, .label = req->msi_window_label, .kind = REGION_HOLE,
 		  .placement = req->msi_window == PLAN_MSI_AUTO ? PLACE_TOP_DOWN_BELOW : PLACE_FIXED,
@@ -44,6 +45,7 @@ static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char
 		  .size = req->msi_window_size, .align = PLAN_MSI_WINDOW_ALIGN,
 		  .ends_low_ram = true },
 	};
+	board_mmio64_window(mmio64, ARM64_PCI_MMIO64_SIZE, &windows[ARRAY_SIZE(windows) - 2]);
 	const struct plan_policy policy = {
 		.arch = "arm64",
 		.addr_limit = addr_limit,
@@ -70,7 +72,7 @@ static int layout_plan(const struct plan_request *req, u64 addr_limit, const cha
 		       struct memory_plan *plan)
 {
 	return arm64_plan(req, addr_limit, limit_label, req->host ? req->host->holes : NULL,
-			  req->host ? req->host->n : 0, plan);
+			  req->host ? req->host->n : 0, req->mmio64, plan);
 }
 
 const struct board_layout arm64_layout = {
