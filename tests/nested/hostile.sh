@@ -136,7 +136,7 @@ follow() {
 	local shown=0 total beat=0 pattern='^(HOSTILE|vmm: )'
 	[ -z "${HOSTILE_VERBOSE:-}" ] || pattern=.
 	while kill -0 "$pid" 2>/dev/null; do
-		total=$(wc -l < "$out/h.log" 2>/dev/null || echo 0)
+		total=$(cat "$out/h.log" 2>/dev/null | wc -l)
 		if [ "$total" -gt "$shown" ]; then
 			sed -n "$((shown + 1)),${total}p" "$out/h.log" | tr -d '\r' | grep -aE "$pattern"
 			shown=$total
