@@ -23,7 +23,9 @@ void cli_usage(FILE *out)
 		"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 256M; no suffix: MiB)\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
 		"      --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
-		"      --disk PATH[,ro] virtio-blk disk backed by a raw image (repeatable)\n"
+		"      --disk PATH[,ro][,queues=N]\n"
+		"                       virtio-blk disk backed by a raw image (repeatable); N request\n"
+		"                       queues (default: one per vCPU, at most 64)\n"
 		"      --net tap[=NAME][,mac=52:54:00:12:34:56]\n"
 		"                       virtio-net on a tap device (created when no NAME)\n"
 		"      --no-rng         no virtio-rng device\n"
@@ -107,25 +109,37 @@ static const char *refused_option(char *const *args, const char *shortopts, char
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
        OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND };
 
+/*
+ * PATH[,ro|,rw][,queues=N]: options are taken from the end, so a path
+ * may itself contain commas as long as its last part is no option.
+ */
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct disk_config *d;
-	char *comma;
+	char *path = (char *)arg, *comma;
 
 	if (cfg->ndisks == MAX_DISKS)
 		return fail(err, errlen, "at most %d --disk options", MAX_DISKS);
 	d = &cfg->disks[cfg->ndisks];
-	d->path = arg;
-	d->readonly = false;
-	comma = strrchr(arg, ',');
-	if (comma && !strcmp(comma, ",ro")) {
-		*comma = '\0';
-		d->readonly = true;
-	} else if (comma && !strcmp(comma, ",rw")) {
+	*d = (struct disk_config){ .path = path };
+	while ((comma = strrchr(path, ','))) {
+		const char *opt = comma + 1;
+
+		if (!strcmp(opt, "ro")) {
+			d->readonly = true;
+		} else if (!strcmp(opt, "rw")) {
+			d->readonly = false;
+		} else if (!strncmp(opt, "queues=", 7)) {
+			if (parse_uint(opt + 7, VIRTIO_BLK_MAX_QUEUES, &d->queues) || !d->queues)
+				return fail(err, errlen, "bad --disk queues '%s'; use queues=N with 1 <= N <= %d",
+					    opt + 7, VIRTIO_BLK_MAX_QUEUES);
+		} else {
+			break;
+		}
 		*comma = '\0';
 	}
 	if (!*d->path)
-		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro]");
+		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro][,queues=N]");
 	cfg->ndisks++;
 	return 0;
 }
