@@ -31,6 +31,7 @@ struct plan_request {
 	const struct host_holes *host; /* NULL: none */
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
 	u64 page_size;                 /* host page size banks align to; 0: this host's */
+	u64 bank_align;                /* the RAM backing's page banks start on; 0: page_size */
 };
 
 /* The map policy: plain data and arithmetic, built into every binary. */

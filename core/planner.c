@@ -244,27 +244,34 @@ static void describe_holes(const struct memory_plan *plan, u64 lo, u64 hi,
 	}
 }
 
-/* Fills [from, to) with RAM banks around occupied ranges, taking from *remaining. */
+/*
+ * Fills [from, to) with RAM banks around occupied ranges, taking from
+ * *remaining. Banks start on big (the backing's page) and end on big
+ * where a hole or window ends them, so that each is whole huge pages; a
+ * bank starting at first (ram_base) may end on align instead: what lies
+ * below the first hole there is often less than a huge page (x86: the
+ * 640 KiB below the BIOS area, which Linux's trampoline needs).
+ */
 static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
-			  u64 from, u64 to, u64 align, u64 *remaining)
+			  u64 from, u64 to, u64 align, u64 big, u64 first, u64 *remaining)
 {
 	u64 cursor;
 
-	if (!align_up_below(from, align, to, &cursor))
+	if (!align_up_below(from, from == first ? align : big, to, &cursor))
 		return 0;
 	while (*remaining && cursor < to) {
 		u64 next = to, bank_end;
 		int hit = first_overlap(occ, cursor, 1);
 
 		if (hit >= 0) {
-			if (!align_up_below(occ->end[hit], align, to, &cursor))
+			if (!align_up_below(occ->end[hit], big, to, &cursor))
 				break;
 			continue;
 		}
 		for (unsigned int i = 0; i < occ->n; i++)
 			if (occ->start[i] > cursor && occ->start[i] < next)
 				next = occ->start[i];
-		bank_end = ALIGN_DOWN(next, align);
+		bank_end = ALIGN_DOWN(next, cursor == first ? align : big);
 		if (bank_end > cursor) {
 			u64 size = MIN(bank_end - cursor, *remaining);
 			int err = add_region(plan, cursor, size, REGION_RAM, false, NULL, "RAM");
@@ -273,7 +280,7 @@ static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 				return err;
 			*remaining -= size;
 		}
-		if (!align_up_below(next, align, to, &cursor))
+		if (!align_up_below(next, big, to, &cursor))
 			break;
 	}
 	return 0;
@@ -285,6 +292,7 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 {
 	struct occupancy occ = { .n = 0 };
 	u64 low_ceiling = policy->high_ram_base, remaining, placed_low = 0;
+	u64 big = MAX(policy->bank_align, policy->ram_align);
 	int err;
 
 	memset(plan, 0, sizeof(*plan));
@@ -294,6 +302,11 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 		 policy->addr_limit_label ? policy->addr_limit_label : "");
 	plan->ram_size = ram_size;
 
+	if (big & (big - 1)) {
+		snprintf(plan->error, sizeof(plan->error), "RAM bank alignment 0x%llx is not a power of two",
+			 (unsigned long long)big);
+		return -EINVAL;
+	}
 	if (!ram_size || !IS_ALIGNED(ram_size, policy->ram_align)) {
 		snprintf(plan->error, sizeof(plan->error),
 			 "RAM size must be a non-zero multiple of %llu KiB",
@@ -337,8 +350,8 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	}
 
 	remaining = ram_size;
-	err = place_ram_span(plan, &occ, policy->ram_base, low_ceiling, policy->ram_align,
-			     &remaining);
+	err = place_ram_span(plan, &occ, policy->ram_base, low_ceiling, policy->ram_align, big,
+			     policy->ram_base, &remaining);
 	if (err)
 		return err;
 	placed_low = ram_size - remaining;
@@ -353,7 +366,7 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 		return -ENOSPC;
 	}
 	err = place_ram_span(plan, &occ, MAX(policy->high_ram_base, low_ceiling),
-			     policy->addr_limit, policy->ram_align, &remaining);
+			     policy->addr_limit, policy->ram_align, big, policy->ram_base, &remaining);
 	if (err)
 		return err;
 	if (remaining) {

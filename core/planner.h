@@ -13,7 +13,8 @@
  *      hole) take the highest free aligned slot under it. The lowest such
  *      window ends low RAM.
  *   4. RAM fills the remaining free space bottom-up from ram_base, split
- *      into banks around every hole, continuing at high_ram_base.
+ *      into banks around every hole, continuing at high_ram_base; banks
+ *      start on the backing's (huge) page, save the first.
  *   5. Windows placed "above RAM" (64-bit MMIO) go after the last bank.
  *
  *        0 ─ RAM ─┤hole├─ RAM ─ … ─┤windows below 4G├─ 4G ─ RAM ─┤64-bit MMIO├─ limit
@@ -75,6 +76,12 @@ struct plan_policy {
 	u64 ram_base;
 	u64 high_ram_base;           /* RAM resumes here after the low windows */
 	u64 ram_align;               /* bank boundaries; also the smallest bank */
+	/*
+	 * The RAM backing's page (0: ram_align): every bank starts on one and
+	 * ends on one where a hole ends it, so that it is whole huge pages;
+	 * only the bank at ram_base may end on ram_align (x86's 640 KiB).
+	 */
+	u64 bank_align;
 	u64 min_low_ram;             /* RAM that must exist below the low windows */
 	const struct plan_window_request *windows;
 	unsigned int nwindows;

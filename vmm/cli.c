@@ -21,6 +21,9 @@ void cli_usage(FILE *out)
 		"  -i, --initrd PATH    initramfs\n"
 		"  -p, --params STR     kernel command line (console=ttyS0 is added)\n"
 		"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 256M; no suffix: MiB)\n"
+		"      --mem-backing anon|thp|hugetlb[=2M|1G]\n"
+		"                       what backs guest RAM: 4 KiB pages, transparent huge pages\n"
+		"                       (default where the host has them) or reserved hugetlb pages\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
 		"      --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
 		"      --disk PATH[,ro][,queues=N]\n"
@@ -107,7 +110,7 @@ static const char *refused_option(char *const *args, const char *shortopts, char
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND };
+       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND, OPT_MEM_BACKING };
 
 /*
  * PATH[,ro|,rw][,queues=N]: options are taken from the end, so a path
@@ -193,6 +196,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "params", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "mem-backing", required_argument, NULL, OPT_MEM_BACKING },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -276,6 +280,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
 			break;
 		case OPT_JSON: cfg->json = true; break;
+		case OPT_MEM_BACKING:
+			if (mem_backing_parse(optarg, &cfg->mem_backing))
+				return fail(err, errlen, "bad --mem-backing '%s'; use anon, thp, hugetlb, hugetlb=2M or hugetlb=1G", optarg);
+			break;
 		case OPT_ADDR_BITS:
 			if (parse_uint(optarg, 52, &cfg->addr_bits) || cfg->addr_bits < 32)
 				return fail(err, errlen, "bad address width '%s'; use 32 to 52 bits", optarg);

@@ -46,9 +46,9 @@ static int cmd_plan(const struct vm_config *cfg)
 		return EXIT_FAILURE_VMM;
 	}
 	if (cfg->json)
-		plan_print_json(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
+		plan_print_json(&plan, cfg->ncpus, &cfg->mem_backing, cfg->nvfio ? &iommu : NULL, stdout);
 	else
-		plan_print_table(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
+		plan_print_table(&plan, cfg->ncpus, &cfg->mem_backing, cfg->nvfio ? &iommu : NULL, stdout);
 	return 0;
 }
 
@@ -70,6 +70,8 @@ int main(int argc, char **argv)
 	}
 	if (cfg.debug)
 		log_threshold = LOG_DEBUG;
+	/* The default backing and page sizes are this host's: plan shows what run would use. */
+	mem_backing_resolve(&cfg.mem_backing);
 	switch (cfg.command) {
 	case CMD_HELP:
 		cli_usage(stdout);

@@ -4,7 +4,8 @@
 
 #include "arch/board.h"
 
-static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 addr_limit,
+static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_align,
+		      u64 addr_limit,
 		      const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		      struct memory_plan *plan)
@@ -43,6 +44,7 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 addr_
 		.high_ram_base = ARM64_HIGH_RAM_BASE,
 		/* At least 64 KiB (arm64_layout.ram_align), so any guest kernel can map every bank. */
 		.ram_align = ram_align,
+		.bank_align = bank_align,
 		.min_low_ram = 64 * MiB,
 		.windows = windows,
 		.nwindows = ARRAY_SIZE(windows),
@@ -59,7 +61,8 @@ static unsigned int default_ipa_bits(void)
 static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		       struct memory_plan *plan)
 {
-	return arm64_plan(req->ram_size, req->ncpus, req->page_size, addr_limit, limit_label,
+	return arm64_plan(req->ram_size, req->ncpus, req->page_size, req->bank_align, addr_limit,
+			  limit_label,
 			  req->host ? req->host->holes : NULL, req->host ? req->host->n : 0, plan);
 }
 

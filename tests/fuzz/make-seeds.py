@@ -174,6 +174,8 @@ def cli():
         "run-devices": argv("run", "--kernel=bz", "--disk", "a.img,ro", "--disk", "b.img",
                             "--net", "tap=t0,mac=52:54:00:12:34:56", "--console", "virtio",
                             "--vfio", "01:00.0", "--reserved", "r.txt", "--no-rng", "-d"),
+        "run-fast": argv("run", "-k", "bz", "--disk", "c.img,queues=4,ro", "--mem-backing",
+                         "hugetlb=1G"),
         "plan": argv("plan", "-m", "2G", "--json", "--arch", "arm64"),
         "vfio-bind": argv("vfio-bind", "0000:01:00.0"),
         "help": argv("--help"),

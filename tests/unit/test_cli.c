@@ -97,6 +97,24 @@ static void disk_options_come_after_the_path(void **state)
 	assert_int_equal(cfg.disks[2].queues, 1);
 }
 
+static void mem_backing_is_default_unless_named(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_DEFAULT);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--mem-backing", "hugetlb=1G", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_HUGETLB);
+	assert_int_equal(cfg.mem_backing.page_size, 1 * GiB);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--mem-backing=anon", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_ANON);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--mem-backing", "hugetlb=3M", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "hugetlb=2M or hugetlb=1G"));
+}
+
 static void bad_disk_queue_counts_are_refused(void **state)
 {
 	struct vm_config cfg;
@@ -249,6 +267,7 @@ int main(void)
 		cmocka_unit_test(refused_options_are_named_as_typed),
 		cmocka_unit_test(disk_options_come_after_the_path),
 		cmocka_unit_test(bad_disk_queue_counts_are_refused),
+		cmocka_unit_test(mem_backing_is_default_unless_named),
 		cmocka_unit_test(plan_needs_no_kernel),
 		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
 		cmocka_unit_test(vfio_backend_is_auto_unless_named),
