@@ -164,7 +164,7 @@ test: deps
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k integration-arm64-iommufd
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -99,7 +99,7 @@ for _ in $(seq 1500); do
 	# whose first word is the VMM (not a shell or this grep) is the guest.
 	pid=
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^[^ ]*vmm-static run .*--vfio $nic" && pid=${p#/proc/}
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "^[^ ]*vmm-static run .*--vfio $nic" && pid=${p#/proc/}
 	done
 	if [ -n "$pid" ] && grep -q FDS=now "$out/vfio.log" 2>/dev/null; then
 		fds=$(for f in /proc/$pid/fd/*; do readlink "$f"; done 2>/dev/null | grep -E '^/dev/(iommu|vfio)' | sort -u | tr '\n' ' ')

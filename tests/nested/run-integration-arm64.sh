@@ -4,10 +4,11 @@
 # kernel and on its 16 KiB-page kernel (linux-image-arm64-16k, the page
 # size of Apple-silicon hosts); the L2 guest keeps its 4 KiB kernel. Status
 # 125 from the harness means the L1 host itself failed: that run is tried
-# once more. ARM64_PAGES="4k" runs only the first. ARM64_IOMMUFD=1 adds a
-# third run, integration-arm64-iommufd: an L1 on the self-built iommufd
-# kernel (guest-images/build-host-kernel.sh arm64-cross, ~12 min once),
-# the passthrough runs with --vfio-backend iommufd.
+# once more. ARM64_PAGES="4k" runs only the first. A third run,
+# integration-arm64-iommufd, boots an L1 on the self-built iommufd kernel
+# (guest-images/build-host-kernel.sh arm64-cross, ~12 min once, then
+# cached) and passes the NIC with --vfio-backend iommufd; ARM64_IOMMUFD=0
+# leaves it out.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -46,7 +47,7 @@ run_suite integration-arm64 4096 || rc=1
 case ${ARM64_PAGES:-4k 16k} in
 *16k*) run_suite integration-arm64-16k 16384 linux-image-6.12-arm64-16k || rc=1 ;;
 esac
-if [ "${ARM64_IOMMUFD:-0}" = 1 ]; then
+if [ "${ARM64_IOMMUFD:-1}" = 1 ]; then
 	VMM_L1_KERNEL_ARM64=iommufd VFIO_BACKEND=iommufd run_suite integration-arm64-iommufd 4096 || rc=1
 fi
 exit "$rc"
