@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-arm64 demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-mem-backing integration-test-arm64 demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -147,6 +147,10 @@ integration-test: deps all
 integration-test-iommufd: deps all
 	bash tests/nested/run-integration-iommufd.sh
 
+# The core suite on thp and on hugetlb (2 MiB pages reserved in L1).
+integration-test-mem-backing: deps all
+	bash tests/nested/run-integration-mem-backing.sh
+
 arm64: deps
 	$(MAKE) ARCH=arm64
 
@@ -163,8 +167,9 @@ test: deps
 	-$(MAKE) fuzz-replay
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
+	-$(MAKE) integration-test-mem-backing
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-arm64 integration-arm64-16k integration-arm64-iommufd
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-thp integration-core-hugetlb-2m integration-mem-backing integration-arm64 integration-arm64-16k integration-arm64-iommufd
 
 demo: deps all
 	bash tests/nested/demo.sh
