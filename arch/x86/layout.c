@@ -72,6 +72,8 @@ static int x86_plan(u64 ram_size, u64 ram_align, u64 bank_align, u64 addr_limit,
 		.high_ram_base = X86_HIGH_RAM_BASE,
 		.ram_align = ram_align,
 		.bank_align = bank_align,
+		/* Real mode's first MiB keeps 4 KiB banks: the trampoline fits between holes. */
+		.small_ram_end = X86_LEGACY_HOLE_END,
 		/* Boot structures, the SMP trampoline and a kernel need low RAM. */
 		.min_low_ram = 32 * MiB,
 		.windows = windows,

@@ -94,6 +94,36 @@ static void x86_ram_above_1m_starts_at_2m_with_huge_pages(void **state)
 	assert_int_equal(plan_ram_bank(&p, 1)->start, 1 * GiB);
 }
 
+/* Holes under the boot data: the first MiB is still cut on 4 KiB pages, so it all fits. */
+static void x86_first_mib_keeps_small_banks_between_holes(void **state)
+{
+	static struct memory_plan p;
+	static struct host_holes host;
+	static const u64 holes[][2] = { { 0x7000, 0x1000 }, { 0x9000, 0x3000 },
+					{ 0x20000, 0x1000 }, { 0x1000000, 0x1000000 } };
+
+	(void)state;
+	memset(&host, 0, sizeof(host));
+	for (unsigned int i = 0; i < 4; i++)
+		host.holes[host.n++] = (struct plan_forbidden){ .start = holes[i][0],
+								.size = holes[i][1],
+								.label = "hole" };
+	assert_int_equal(plan("x86_64", 256 * MiB, 1 * GiB, &host, &p), 0);
+	assert_int_equal(plan_ram_bank(&p, 0)->start, 0);
+	assert_int_equal(plan_ram_bank(&p, 1)->start, 0x8000);
+	assert_int_equal(plan_ram_bank(&p, 2)->start, 0xc000);
+	assert_int_equal(plan_ram_bank(&p, 3)->start, 0x21000);
+	assert_int_equal(plan_ram_bank(&p, 3)->size, 0xa0000 - 0x21000);
+	assert_int_equal(plan_ram_bank(&p, 4)->start, 1 * GiB);
+	/* And the boot data finds its room there, trampoline included. */
+	assert_int_equal(board_plan_boot(board_layout_find("x86_64"),
+					 &(struct plan_request){ .ram_size = 256 * MiB, .ncpus = 1,
+								 .addr_bits = 40, .page_size = 4 * KiB,
+								 .bank_align = 1 * GiB, .host = &host },
+					 NULL, &p),
+			 0);
+}
+
 static void x86_banks_around_the_pci_hole_are_whole_huge_pages(void **state)
 {
 	static struct memory_plan p;
@@ -200,6 +230,7 @@ int main(void)
 		cmocka_unit_test(spellings_parse_and_typos_do_not),
 		cmocka_unit_test(resolving_fills_a_page_size_and_a_concrete_kind),
 		cmocka_unit_test(x86_ram_above_1m_starts_at_2m_with_huge_pages),
+		cmocka_unit_test(x86_first_mib_keeps_small_banks_between_holes),
 		cmocka_unit_test(x86_banks_around_the_pci_hole_are_whole_huge_pages),
 		cmocka_unit_test(arm64_ram_resumes_on_a_huge_page_after_the_msi_window),
 		cmocka_unit_test(a_bank_alignment_that_is_no_power_of_two_is_refused),

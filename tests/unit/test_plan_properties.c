@@ -5,8 +5,9 @@
  * host page sizes, on both boards. Whatever the outcome:
  *  - success: no RAM byte inside a host hole; no two non-hole regions
  *    overlap; everything below the address limit; RAM totals the request;
- *    banks aligned to the host page, and every bank but the first starting
- *    on the backing's (huge) page and, but the last, ending on one; boot
+ *    banks aligned to the host page, and every bank but the first (and
+ *    those in x86's first MiB) starting on the backing's (huge) page and,
+ *    but the last, ending on one; boot
  *    data inside RAM, not overlapping;
  *  - failure: an error that says why.
  */
@@ -75,6 +76,7 @@ static void check_plan(const struct memory_plan *plan, const struct plan_request
 {
 	const struct host_holes *host = req->host;
 	u64 ram = 0, big = MAX(req->bank_align, req->page_size), end = plan_ram_end(plan);
+	u64 small_end = strcmp(plan->arch, "x86_64") ? 0 : 1 * MiB;
 	bool first = true;
 
 	for (unsigned int i = 0; i < plan->nregions; i++) {
@@ -92,9 +94,10 @@ static void check_plan(const struct memory_plan *plan, const struct plan_request
 			continue;
 		ram += r->size;
 		assert_true(IS_ALIGNED(r->start | r->size, req->page_size));
-		if (!first)
+		/* x86 cuts its first MiB (real mode) on small pages. */
+		if (!first && r->start >= small_end)
 			assert_true(IS_ALIGNED(r->start, big));
-		if (!first && r->start + r->size != end)
+		if (!first && r->start >= small_end && r->start + r->size != end)
 			assert_true(IS_ALIGNED(r->size, big));
 		first = false;
 		for (unsigned int h = 0; h < host->n; h++)
