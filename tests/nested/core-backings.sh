@@ -13,11 +13,11 @@ hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 # The core suite's largest guest is 4608 MiB: 2304 pages, and a few spare.
 pages=${CORE_HUGE_PAGES:-2320}
 
+core_rc=0
 run_core() {
 	echo "=== core suite with --mem-backing $1"
 	VMM="$here/vmm-with-backing.sh" VMM_REAL=$real MEM_BACKING=$1 CORE_SUITE_NAME="integration-core-$2" \
-		bash "$here/core.sh"
-	echo "   (core-$2: exit $?)"
+		bash "$here/core.sh" || core_rc=1
 }
 here=$nested_here
 
@@ -60,4 +60,4 @@ check "  ... saying how many pages to reserve and how" \
 	grep -q "error: --mem-backing hugetlb: guest RAM needs 256 huge pages of 2048 KiB, the host has 0 free; reserve them as root, e.g. echo 256 > $hp/nr_hugepages" "$out/nohuge.log"
 check "  ... in one line" test "$(grep -c . "$out/nohuge.log")" = 1
 
-finish integration-mem-backing
+finish integration-mem-backing && exit "$core_rc"
