@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-mem-backing integration-test-arm64 demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -151,6 +151,15 @@ integration-test-iommufd: deps all
 integration-test-mem-backing: deps all
 	bash tests/nested/run-integration-mem-backing.sh
 
+# Passthrough beyond NICs: NVMe with >64 vectors, a 64 GiB BAR, a
+# group of two e1000s behind a bridge, on one L1 of their own.
+integration-test-passthrough: deps all
+	bash tests/nested/run-integration-passthrough.sh
+
+# The same NVMe on an arm64 L1, its MSI-X through the ITS.
+integration-test-passthrough-arm64: deps arm64
+	bash tests/nested/run-integration-passthrough-arm64.sh
+
 arm64: deps
 	$(MAKE) ARCH=arm64
 
@@ -168,8 +177,10 @@ test: deps
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
 	-$(MAKE) integration-test-mem-backing
+	-$(MAKE) integration-test-passthrough
 	-$(MAKE) integration-test-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-thp integration-core-hugetlb-2m integration-mem-backing integration-arm64 integration-arm64-16k integration-arm64-iommufd
+	-$(MAKE) integration-test-passthrough-arm64
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-thp integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh

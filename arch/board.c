@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "core/size.h"
 #include "devices/serial_8250.h"
 
 extern const struct board_layout x86_layout, arm64_layout;
@@ -27,9 +28,57 @@ const char *board_layout_names(void)
 	return "x86_64, arm64";
 }
 
+/*
+ * pci_place_bars packs 64-bit BARs largest first from the window's base:
+ * aligned to the largest, the window needs exactly their sum.
+ */
+static void mmio64_need_from(const struct host_holes *host, struct mmio64_need *need)
+{
+	const struct host_bar *largest = NULL;
+	unsigned int n = 0;
+	u64 sum = 0;
+	char sz[32], total[32];
+
+	memset(need, 0, sizeof(*need));
+	for (unsigned int i = 0; host && i < host->nbars; i++) {
+		const struct host_bar *b = &host->bars[i];
+
+		if (!b->is64)
+			continue;
+		n++;
+		sum += b->size;
+		if (!largest || b->size > largest->size)
+			largest = b;
+	}
+	if (!largest)
+		return;
+	need->size = ALIGN_UP(sum, GiB);
+	need->min_size = need->size;
+	need->align = MAX(GiB, largest->size);
+	snprintf(need->reason, sizeof(need->reason), "%s BAR%u (%s), the largest of %u 64-bit BAR%s passed through (%s in all)",
+		 largest->bdf, largest->index, format_size(largest->size, sz, sizeof(sz)), n,
+		 n == 1 ? "" : "s", format_size(sum, total, sizeof(total)));
+}
+
+void board_mmio64_window(const struct mmio64_need *need, u64 default_size,
+			 struct plan_window_request *w)
+{
+	w->size = default_size;
+	w->min_size = 1 * GiB;
+	w->align = 1 * GiB;
+	if (!need || !need->size)
+		return;
+	/* Never smaller than what the BARs need; the default when that is more. */
+	w->size = MAX(default_size, need->size);
+	w->min_size = need->min_size;
+	w->align = need->align;
+	w->reason = need->reason;
+}
+
 int board_plan(const struct board_layout *layout, const struct plan_request *req,
 	       struct memory_plan *plan)
 {
+	struct mmio64_need need;
 	unsigned int bits = req->addr_bits ? req->addr_bits : layout->default_addr_bits();
 	const struct host_holes *host = req->host;
 	struct plan_request aligned = *req;
@@ -58,6 +107,8 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 			 (unsigned long long)aligned.bank_align);
 		return -EINVAL;
 	}
+	mmio64_need_from(host, &need);
+	aligned.mmio64 = &need;
 	/* The lower of the two limits wins, and the plan names it. */
 	if (host && host->iova_limit && host->iova_limit < limit) {
 		limit = host->iova_limit;

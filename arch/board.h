@@ -24,6 +24,16 @@ struct serial_8250;
 #define PLAN_PCI_MMIO32 "pci-mmio32"
 #define PLAN_PCI_MMIO64 "pci-mmio64"
 
+/*
+ * The 64-bit PCI window a plan needs: the board's default, or more to
+ * hold every 64-bit BAR of the devices passed through (board_plan fills
+ * it from host->bars).
+ */
+struct mmio64_need {
+	u64 size, min_size, align;
+	char reason[PLAN_LABEL_LEN * 2]; /* "0000:01:00.0 BAR2 (64 GiB), of 64 GiB in 3 BARs" */
+};
+
 /* What a plan is made from. */
 struct plan_request {
 	u64 ram_size;
@@ -32,7 +42,12 @@ struct plan_request {
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
 	u64 page_size;                 /* host page size banks align to; 0: this host's */
 	u64 bank_align;                /* the RAM backing's page banks start on; 0: page_size */
+	const struct mmio64_need *mmio64; /* set by board_plan for the layouts */
 };
+
+/* The 64-bit window's request from need (when given) or the board's default size. */
+void board_mmio64_window(const struct mmio64_need *need, u64 default_size,
+			 struct plan_window_request *w);
 
 /* The map policy: plain data and arithmetic, built into every binary. */
 struct board_layout {

@@ -211,13 +211,14 @@ static int place_window(struct memory_plan *plan, struct occupancy *occ,
 		char sz[32];
 
 		snprintf(plan->error, sizeof(plan->error),
-			 "no room for %s (%s, aligned to 0x%llx) below 0x%llx (%s)",
+			 "no room for %s (%s, aligned to 0x%llx) below 0x%llx (%s)%s%s",
 			 w->label, format_size(size, sz, sizeof(sz)),
 			 (unsigned long long)w->align,
 			 (unsigned long long)(w->placement == PLACE_TOP_DOWN_BELOW ?
 						      w->max_end : plan->addr_limit),
 			 w->placement == PLACE_TOP_DOWN_BELOW ? "window ceiling" :
-								 limit_label);
+								 limit_label,
+			 w->reason ? "; it holds " : "", w->reason ? w->reason : "");
 		return -ENOSPC;
 	}
 	if (occupy(occ, addr, size))

@@ -68,6 +68,8 @@ struct plan_window_request {
 	u64 min_size; /* PLACE_ABOVE_RAM may shrink by halves down to this */
 	u64 align;
 	bool firmware_reserved;
+	/* What needs it this big, for the error when it does not fit (NULL: nothing). */
+	const char *reason;
 };
 
 struct plan_policy {

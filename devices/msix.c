@@ -117,14 +117,17 @@ void msix_set_control(struct msix *m, bool enable, bool function_masked)
 {
 	pthread_mutex_lock(&m->lock);
 	if (m->enabled != enable || m->function_masked != function_masked) {
-		bool disabling = m->enabled && !enable;
+		bool disabling = m->enabled && !enable, enabling = !m->enabled && enable;
 
 		m->enabled = enable;
 		m->function_masked = function_masked;
+		/* Before any vector: a device may only signal once its function is enabled. */
+		if (enabling && m->vector_changed)
+			m->vector_changed(m, MSIX_FUNCTION_ENABLED, m->opaque);
 		for (unsigned int i = 0; i < m->nvectors; i++)
 			update_vector(m, i);
 		if (disabling && m->vector_changed)
-			m->vector_changed(m, -1, m->opaque);
+			m->vector_changed(m, MSIX_FUNCTION_DISABLED, m->opaque);
 	}
 	pthread_mutex_unlock(&m->lock);
 }

@@ -22,6 +22,8 @@ struct vm;
 
 #define MSIX_ENTRY_SIZE 16
 #define MSIX_VECTOR_MASKED 0x1
+#define MSIX_FUNCTION_DISABLED (-1)
+#define MSIX_FUNCTION_ENABLED (-2)
 
 struct msix_vector {
 	u32 addr_lo, addr_hi, data, ctrl; /* the guest's table entry */
@@ -37,9 +39,10 @@ struct msix {
 	u32 devid;                        /* requester ID (used by an arm64 ITS) */
 	const char *owner;                /* for messages */
 	/*
-	 * Optional: called (msix lock held) when a vector becomes deliverable
-	 * or the whole function is disabled (vector == -1), so VFIO can wire
-	 * exactly the vectors the guest uses.
+	 * Optional: called (msix lock held) when a vector becomes deliverable,
+	 * or the whole function is enabled (MSIX_FUNCTION_ENABLED) or
+	 * disabled (MSIX_FUNCTION_DISABLED), so VFIO can wire exactly the
+	 * vectors the guest uses and follow the Enable bit on the device.
 	 */
 	void (*vector_changed)(struct msix *m, int vector, void *opaque);
 	void *opaque;

@@ -1,6 +1,7 @@
 #include "pci.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/pci_regs.h>
 #include <string.h>
 
@@ -143,24 +144,15 @@ bool pci_memory_enabled(const struct pci_device *dev)
 	return dev->config[PCI_COMMAND] & PCI_COMMAND_MEMORY;
 }
 
-int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar, u64 size,
-		   bool is64, io_handler_fn handler, void *opaque)
+int pci_bar_assign_at(struct pci_device *dev, unsigned int bar, u64 size, bool is64, u64 addr,
+		      io_handler_fn handler, void *opaque)
 {
-	struct pci_window *w = is64 && bus->mmio64.size ? &bus->mmio64 : &bus->mmio32;
-	u64 addr, mask = ~(size - 1);
+	u64 mask = ~(size - 1);
 	u32 flags = is64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : PCI_BASE_ADDRESS_MEM_TYPE_32;
 
 	if (bar >= PCI_NUM_BARS || (is64 && bar + 1 >= PCI_NUM_BARS) || size < 16 ||
-	    (size & (size - 1)))
+	    (size & (size - 1)) || (addr & (size - 1)) || (!is64 && addr + size > 1ULL << 32))
 		return -EINVAL;
-	/* Natural alignment, as the BAR sizing protocol implies. */
-	addr = ALIGN_UP(w->next, size);
-	if (addr + size > w->base + w->size) {
-		pr_err("PCI: no room for a %llu KiB BAR of %s", (unsigned long long)(size / KiB),
-		       dev->name);
-		return -ENOSPC;
-	}
-	w->next = addr + size;
 	dev->bars[bar] = (struct pci_bar){ size, is64, handler, opaque };
 	pci_set_u32(dev, PCI_BASE_ADDRESS_0 + 4 * bar, (u32)addr | flags);
 	/* Only the address bits above the size are writable (sizing protocol). */
@@ -170,6 +162,72 @@ int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar
 		memcpy(&dev->wmask[PCI_BASE_ADDRESS_0 + 4 * (bar + 1)], &(u32){ (u32)(mask >> 32) }, 4);
 	}
 	dev->wmask[PCI_COMMAND] |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return 0;
+}
+
+int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar, u64 size,
+		   bool is64, io_handler_fn handler, void *opaque)
+{
+	struct pci_window *w = is64 && bus->mmio64.size ? &bus->mmio64 : &bus->mmio32;
+	u64 addr;
+
+	if (size < 16 || (size & (size - 1)))
+		return -EINVAL;
+	/* Natural alignment, as the BAR sizing protocol implies. */
+	addr = ALIGN_UP(w->next, size);
+	if (addr < w->next || addr + size > w->top || addr + size < addr) {
+		pr_err("PCI: no room for a %llu KiB BAR of %s in the %s-bit MMIO window",
+		       (unsigned long long)(size / KiB), dev->name ? dev->name : "a device",
+		       w == &bus->mmio64 ? "64" : "32");
+		return -ENOSPC;
+	}
+	w->next = addr + size;
+	return pci_bar_assign_at(dev, bar, size, is64, addr, handler, opaque);
+}
+
+int pci_place_bars(struct pci_window *m32, struct pci_window *m64, struct pci_bar_slot *bars,
+		   unsigned int n, unsigned int *failed)
+{
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+
+	if (!done)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int best = n;
+		struct pci_bar_slot *b;
+		struct pci_window *w;
+		u64 addr;
+
+		/* The largest left; the first of equals, so the order is the callers'. */
+		for (unsigned int i = 0; i < n; i++)
+			if (!done[i] && (best == n || bars[i].size > bars[best].size))
+				best = i;
+		b = &bars[best];
+		done[best] = true;
+		w = b->is64 && m64->size ? m64 : m32;
+		if (b->size < 16 || (b->size & (b->size - 1)))
+			goto fail;
+		if (w == m64) {
+			addr = ALIGN_UP(w->next, b->size);
+			if (addr < w->next || addr + b->size < addr || addr + b->size > w->top)
+				goto fail;
+			w->next = addr + b->size;
+		} else {
+			if (w->top < b->size)
+				goto fail;
+			addr = ALIGN_DOWN(w->top - b->size, b->size);
+			if (addr < w->next)
+				goto fail;
+			w->top = addr;
+		}
+		b->addr = addr;
+		continue;
+fail:
+		*failed = best;
+		free(done);
+		return -ENOSPC;
+	}
+	free(done);
 	return 0;
 }
 
@@ -214,8 +272,8 @@ int pci_bus_set_windows(struct pci_bus *bus, struct io_bus *mmio, u64 base32, u6
 {
 	int err = 0;
 
-	bus->mmio32 = (struct pci_window){ bus, base32, size32, base32 };
-	bus->mmio64 = (struct pci_window){ bus, base64, size64, base64 };
+	bus->mmio32 = (struct pci_window){ bus, base32, size32, base32, base32 + size32 };
+	bus->mmio64 = (struct pci_window){ bus, base64, size64, base64, base64 + size64 };
 	if (size32)
 		err = io_bus_register(mmio, base32, size32, window_io, &bus->mmio32, "PCI MMIO32");
 	if (!err && size64)

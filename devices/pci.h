@@ -44,10 +44,15 @@ struct pci_device {
 	void *opaque;
 };
 
-/* A planner-placed window BARs are allocated from. */
+/*
+ * A planner-placed window BARs are allocated from: emulated devices
+ * bottom-up from next, passed-through BARs (pci_place_bars) top-down from
+ * top in the 32-bit window and bottom-up in the 64-bit one, which only
+ * they use.
+ */
 struct pci_window {
 	struct pci_bus *bus;
-	u64 base, size, next;
+	u64 base, size, next, top;
 };
 
 struct pci_bus {
@@ -69,6 +74,28 @@ void pci_bus_init(struct pci_bus *bus);
  */
 int pci_bus_set_windows(struct pci_bus *bus, struct io_bus *mmio, u64 base32, u64 size32,
 			u64 base64, u64 size64);
+
+/*
+ * Where passed-through BARs go, computed the same way by `vmm plan` (from
+ * sysfs sizes) and `vmm run` (from VFIO's): 64-bit BARs in the 64-bit
+ * window bottom-up, others in the 32-bit window top-down, each set
+ * largest first so that natural alignment leaves no gap and the 64-bit
+ * window needs exactly the sum of its BARs. Returns 0 with every addr
+ * set and the windows' pointers moved, or -ENOSPC with *failed the first
+ * BAR that did not fit.
+ */
+struct pci_bar_slot {
+	u64 size;   /* a power of two, at least 16 */
+	bool is64;
+	u64 addr;   /* out */
+};
+
+int pci_place_bars(struct pci_window *m32, struct pci_window *m64, struct pci_bar_slot *bars,
+		   unsigned int n, unsigned int *failed);
+
+/* Gives dev a memory BAR at addr (from pci_place_bars). */
+int pci_bar_assign_at(struct pci_device *dev, unsigned int bar, u64 size, bool is64, u64 addr,
+		      io_handler_fn handler, void *opaque);
 
 /* Gives dev a memory BAR of size bytes in the 32-bit window (or 64-bit if is64). */
 int pci_bar_assign(struct pci_bus *bus, struct pci_device *dev, unsigned int bar, u64 size,

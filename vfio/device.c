@@ -20,7 +20,8 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
-	irq_route_init(&d->msi, vm);
+	for (unsigned int i = 0; i < ARRAY_SIZE(d->msi); i++)
+		irq_route_init(&d->msi[i], vm);
 	irq_route_init(&d->intx, vm);
 	d->fd = iommu->ops->device_fd(iommu, bdf);
 	if (d->fd < 0)
@@ -36,25 +37,32 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	return 0;
 }
 
-int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus)
+int vfio_pci_dev_probe(struct vfio_pci_dev *d, struct pci_bus *bus)
 {
 	int err;
 
 	d->bus = bus;
+	d->pci.name = d->bdf;
 	err = vfio_config_init(d);
+	return err ? err : vfio_bars_probe(d);
+}
+
+int vfio_pci_dev_add(struct vfio_pci_dev *d)
+{
+	int err;
+
+	/* The MSI-X capability is checked against the BARs' sizes. */
+	err = vfio_bars_assign(d);
 	if (!err)
 		err = vfio_irq_init(d);
-	if (!err)
-		err = vfio_bars_init(d);
 	if (err)
 		return err;
 	/* One function on our bus: hide the multi-function bit. */
 	d->emulated[PCI_HEADER_TYPE] = 1;
 	d->pci.config[PCI_HEADER_TYPE] &= 0x7f;
-	d->pci.name = d->bdf;
 	d->pci.opaque = d;
 	d->pci.config_access = vfio_config_access;
-	err = pci_bus_add(bus, &d->pci);
+	err = pci_bus_add(d->bus, &d->pci);
 	if (err)
 		return err;
 	d->msix.devid = pci_requester_id(&d->pci);

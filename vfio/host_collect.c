@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peers.h"
 #include "sysfs.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -38,6 +39,7 @@ int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nres
 			    const char *sysfs_root, struct host_holes *out)
 {
 	int groups[VFIO_MAX_DEVICES], ngroups = 0, err;
+	char bdfs[VFIO_MAX_DEVICES][BDF_LEN];
 
 	memset(out, 0, sizeof(*out));
 	if (ndevices > VFIO_MAX_DEVICES)
@@ -48,15 +50,17 @@ int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nres
 			return err;
 	}
 	for (unsigned int i = 0; i < ndevices; i++) {
-		char bdf[BDF_LEN];
-		int group;
-		bool seen = false;
-
-		if (pci_normalize_bdf(devices[i], bdf)) {
+		if (pci_normalize_bdf(devices[i], bdfs[i])) {
 			pr_err("bad PCI address '%s'; use DOMAIN:BUS:DEVICE.FUNCTION, e.g. 0000:01:00.0",
 			       devices[i]);
 			return -EINVAL;
 		}
+	}
+	for (unsigned int i = 0; i < ndevices; i++) {
+		const char *bdf = bdfs[i];
+		int group;
+		bool seen = false;
+
 		group = sysfs_iommu_group(sysfs_root, bdf);
 		if (group == -ENOENT) {
 			pr_err("no PCI device %s on this host (see lspci -D)", bdf);
@@ -67,6 +71,9 @@ int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nres
 			       bdf, bdf);
 			return group;
 		}
+		err = vfio_collect_device_bars(sysfs_root, bdf, out);
+		if (err)
+			return err;
 		for (int g = 0; g < ngroups; g++)
 			seen |= groups[g] == group;
 		if (seen)
@@ -78,6 +85,10 @@ int vfio_collect_host_holes(const char *const *reserved_files, unsigned int nres
 			       err == -EFBIG ? "larger than 1 MiB" : strerror(-err));
 			return err;
 		}
+		err = vfio_collect_peer_holes(sysfs_root, group, (const char (*)[BDF_LEN])bdfs,
+					      ndevices, out);
+		if (err)
+			return err;
 	}
 	return 0;
 }

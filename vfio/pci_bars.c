@@ -27,54 +27,26 @@ static void bar_trap(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	struct vfio_bar *bar = opaque;
 	struct vfio_pci_dev *d = bar->owner;
-	unsigned int index = bar->index;
-	u64 table_len;
 
-	if (d->msix_cap && index == d->msix_bar) {
-		table_len = (u64)d->msix.nvectors * MSIX_ENTRY_SIZE;
-		if (offset >= d->msix_table_offset && offset - d->msix_table_offset < table_len) {
-			msix_table_access(&d->msix, offset - d->msix_table_offset, data, len, is_write);
-			return;
-		}
-		if (offset >= d->msix_pba_offset &&
-		    offset - d->msix_pba_offset < ALIGN_UP(d->msix.nvectors, 64) / 8) {
-			msix_pba_access(&d->msix, offset - d->msix_pba_offset, data, len, is_write);
-			return;
-		}
-	}
-	/* Anything else on a trapped page goes to the device. */
+	if (vfio_msix_access(d, bar->index, offset, data, len, is_write))
+		return;
+	/* Anything else on a trapped page (registers, doorbells) goes to the device. */
 	if (is_write) {
 		if (pwrite(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len)
-			pr_debug("%s: BAR%u write at 0x%llx failed", d->bdf, index,
+			pr_debug("%s: BAR%u write at 0x%llx failed", d->bdf, bar->index,
 				 (unsigned long long)offset);
 	} else if (pread(d->fd, data, len, (off_t)(bar->region_offset + offset)) != (ssize_t)len) {
 		memset(data, 0xff, len);
 	}
 }
 
-/* Page ranges of the BAR that must trap, sorted: the MSI-X table and PBA. */
+/* Page ranges of the BAR that must trap, sorted: the MSI-X table and PBA there. */
 static unsigned int trapped_ranges(const struct vfio_pci_dev *d, unsigned int index,
 				   u64 start[2], u64 end[2])
 {
-	unsigned int n = 0;
-
-	if (!d->msix_cap || index != d->msix_bar)
+	if (!d->msix_cap)
 		return 0;
-	start[n] = ALIGN_DOWN(d->msix_table_offset, PAGE);
-	end[n++] = ALIGN_UP(d->msix_table_offset + (u64)d->msix.nvectors * MSIX_ENTRY_SIZE, PAGE);
-	start[n] = ALIGN_DOWN(d->msix_pba_offset, PAGE);
-	end[n] = ALIGN_UP(d->msix_pba_offset + ALIGN_UP(d->msix.nvectors, 64) / 8, PAGE);
-	if (start[1] < start[0]) {
-		u64 s = start[0], e = end[0];
-
-		start[0] = start[1], end[0] = end[1];
-		start[1] = s, end[1] = e;
-	}
-	if (start[1] <= end[0]) { /* overlapping or adjacent: one range */
-		end[0] = MAX(end[0], end[1]);
-		return 1;
-	}
-	return 2;
+	return msix_layout_trapped(&d->msix_layout, index, d->bars[index].size, PAGE, start, end);
 }
 
 /*
@@ -165,11 +137,10 @@ void vfio_bars_update_mappings(struct vfio_pci_dev *d)
 	}
 }
 
-static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
+static int probe_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 {
 	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
 	struct vfio_bar *bar = &d->bars[index];
-	int err;
 
 	if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &info) < 0 || !info.size)
 		return 0;
@@ -178,9 +149,13 @@ static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 		return 0;
 	}
 	bar->size = info.size < 16 ? 16 : info.size;
-	if (bar->size & (bar->size - 1))
+	if (bar->size & (bar->size - 1)) {
+		pr_err("%s: BAR%u is 0x%llx bytes, not a power of two", d->bdf, index,
+		       (unsigned long long)info.size);
 		return -EINVAL;
+	}
 	bar->is64 = (raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+	bar->prefetch = raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	bar->region_offset = info.offset;
 	bar->owner = d;
 	bar->index = index;
@@ -199,16 +174,11 @@ static int init_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 				return -ENOSPC;
 		}
 	}
-	err = pci_bar_assign(d->bus, &d->pci, index, bar->size, bar->is64, bar_trap, bar);
-	if (err)
-		return err;
-	/* Keep the prefetchable bit the hardware reports. */
-	d->pci.config[PCI_BASE_ADDRESS_0 + 4 * index] |= raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	bar->present = true;
 	return 0;
 }
 
-int vfio_bars_init(struct vfio_pci_dev *d)
+int vfio_bars_probe(struct vfio_pci_dev *d)
 {
 	u32 raw[PCI_NUM_BARS];
 	int err;
@@ -218,13 +188,33 @@ int vfio_bars_init(struct vfio_pci_dev *d)
 	    (ssize_t)sizeof(raw))
 		return -EIO;
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
-		err = init_bar(d, i, raw[i]);
+		err = probe_bar(d, i, raw[i]);
 		if (err) {
-			pr_err("%s: cannot set up BAR%u: %s", d->bdf, i, strerror(-err));
+			if (err != -EINVAL)
+				pr_err("%s: cannot set up BAR%u: %s", d->bdf, i, strerror(-err));
 			return err;
 		}
 		if (d->bars[i].is64)
 			i++; /* the upper half of a 64-bit BAR */
+	}
+	return 0;
+}
+
+int vfio_bars_assign(struct vfio_pci_dev *d)
+{
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_bar *bar = &d->bars[i];
+		int err;
+
+		if (!bar->present)
+			continue;
+		err = pci_bar_assign_at(&d->pci, i, bar->size, bar->is64, bar->guest_addr, bar_trap,
+					bar);
+		if (err)
+			return err;
+		/* Keep the prefetchable bit the hardware reports. */
+		if (bar->prefetch)
+			d->pci.config[PCI_BASE_ADDRESS_0 + 4 * i] |= PCI_BASE_ADDRESS_MEM_PREFETCH;
 	}
 	return 0;
 }

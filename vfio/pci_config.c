@@ -45,31 +45,6 @@ static void find_capabilities(struct vfio_pci_dev *d)
 	}
 }
 
-static void setup_msi_emulation(struct vfio_pci_dev *d)
-{
-	u8 *cfg = d->pci.config, c = d->msi_cap;
-	u16 flags;
-	u32 len;
-
-	memcpy(&flags, &cfg[c + PCI_MSI_FLAGS], 2);
-	d->msi_64bit = flags & PCI_MSI_FLAGS_64BIT;
-	/* One vector only: Multiple Message Capable reads as 1 vector. */
-	flags &= ~(PCI_MSI_FLAGS_QMASK | PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE);
-	memcpy(&cfg[c + PCI_MSI_FLAGS], &flags, 2);
-	len = (d->msi_64bit ? 14 : 10) + ((flags & PCI_MSI_FLAGS_MASKBIT) ? 10 : 0);
-	emulate(d, c + 2, len - 2);
-	memset(&cfg[c + 4], 0, len - 4);
-	d->pci.wmask[c + PCI_MSI_FLAGS] = PCI_MSI_FLAGS_ENABLE;
-	memset(&d->pci.wmask[c + PCI_MSI_ADDRESS_LO], 0xff, 4);
-	d->pci.wmask[c + PCI_MSI_ADDRESS_LO] = 0xfc;
-	if (d->msi_64bit) {
-		memset(&d->pci.wmask[c + PCI_MSI_ADDRESS_HI], 0xff, 4);
-		memset(&d->pci.wmask[c + PCI_MSI_DATA_64], 0xff, 2);
-	} else {
-		memset(&d->pci.wmask[c + PCI_MSI_DATA_32], 0xff, 2);
-	}
-}
-
 int vfio_config_init(struct vfio_pci_dev *d)
 {
 	struct vfio_region_info info = {
@@ -90,7 +65,7 @@ int vfio_config_init(struct vfio_pci_dev *d)
 	memset(d->emulated, 0, sizeof(d->emulated));
 	memset(d->pci.wmask, 0, sizeof(d->pci.wmask));
 
-	/* BARs and the ROM are ours; vfio_bars_init fills them in. */
+	/* BARs and the ROM are ours; vfio_bars_assign fills them in. */
 	emulate(d, PCI_BASE_ADDRESS_0, 24);
 	emulate(d, PCI_ROM_ADDRESS, 4);
 	memset(&d->pci.config[PCI_BASE_ADDRESS_0], 0, 24);
@@ -110,7 +85,7 @@ int vfio_config_init(struct vfio_pci_dev *d)
 			~((PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8);
 	}
 	if (d->msi_cap)
-		setup_msi_emulation(d);
+		vfio_msi_setup_config(d);
 	return 0;
 }
 
@@ -126,6 +101,8 @@ void vfio_config_access(struct pci_device *pci, u32 offset, u8 *data, u32 len, b
 	u16 control;
 
 	if (!is_write) {
+		if (d->msi_cap && ranges_overlap(offset, len, d->msi_cap, 24))
+			vfio_msi_refresh_pending(d);
 		if (pread(d->fd, data, len, (off_t)(d->config_offset + offset)) != (ssize_t)len)
 			memset(data, 0xff, len);
 		for (u32 i = 0; i < len; i++)

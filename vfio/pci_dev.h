@@ -11,6 +11,8 @@
 #include "core/irq_route.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
+#include "msix_layout.h"
+#include "msix_vectors.h"
 #include "sysfs.h"
 
 struct vm;
@@ -25,7 +27,8 @@ struct vfio_bar {
 	unsigned int index;
 	u64 size;
 	bool present;        /* a memory BAR the guest sees */
-	bool is64;
+	bool is64, prefetch;
+	u64 guest_addr;      /* where pci_place_bars put it */
 	u64 region_offset;   /* in the device fd */
 	u8 *map;             /* mmap of the region; NULL: all accesses trap */
 	int slots[VFIO_BAR_MAX_SLOTS];
@@ -48,17 +51,16 @@ struct vfio_pci_dev {
 
 	/* MSI-X: table and PBA emulated, vectors wired on demand. */
 	u8 msix_cap;                   /* 0: none */
-	u8 msix_bar;
-	u32 msix_table_offset, msix_pba_offset;
+	struct msix_layout msix_layout;
 	struct msix msix;
-	unsigned int vfio_msix_count;  /* vectors VFIO currently has enabled */
-	u64 msix_armed;                /* bitmap of vectors given to VFIO (first 64) */
-	bool msix_noresize;
+	struct msix_vectors msix_vectors; /* which ones VFIO has armed */
 
-	/* MSI: one vector, emulated. */
+	/* MSI: 1-32 vectors, emulated, with per-vector masking when the device has it. */
 	u8 msi_cap;
-	bool msi_64bit, msi_enabled;
-	struct irq_route msi;
+	bool msi_64bit, msi_maskable;
+	unsigned int msi_max;          /* vectors the device can (Multiple Message Capable) */
+	unsigned int msi_enabled;      /* vectors VFIO has enabled; 0: MSI off */
+	struct irq_route msi[32];
 
 	/* INTx: level-triggered through a resampling irqfd. */
 	struct irq_route intx;
@@ -67,24 +69,46 @@ struct vfio_pci_dev {
 
 int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *iommu,
 		      const char *bdf);
-int vfio_pci_dev_add(struct vfio_pci_dev *d, struct pci_bus *bus);
+/* Reads config space and BARs; the BARs' guest addresses are then placed for all devices at once. */
+int vfio_pci_dev_probe(struct vfio_pci_dev *d, struct pci_bus *bus);
+/* With every bars[].guest_addr set: interrupts, and onto the guest's bus. */
+int vfio_pci_dev_add(struct vfio_pci_dev *d);
 void vfio_pci_dev_close(struct vfio_pci_dev *d);
 
 /* pci_config.c */
 void vfio_config_access(struct pci_device *pci, u32 offset, u8 *data, u32 len, bool is_write);
 int vfio_config_init(struct vfio_pci_dev *d);
 
-/* pci_bars.c */
-int vfio_bars_init(struct vfio_pci_dev *d);
+/* pci_bars.c: sizes, mmaps and memslots; then the guest addresses */
+int vfio_bars_probe(struct vfio_pci_dev *d);
+int vfio_bars_assign(struct vfio_pci_dev *d);
 /* Memslots follow the BARs' addresses and decoding; refused ones are retried here. */
 void vfio_bars_update_mappings(struct vfio_pci_dev *d);
 void vfio_bars_release(struct vfio_pci_dev *d);
 
-/* pci_irq.c */
+/* pci_irq.c: VFIO_DEVICE_SET_IRQS (fds NULL: disable the index), INTx, the whole set */
+int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 count,
+		  const int *fds);
 int vfio_irq_init(struct vfio_pci_dev *d);
 int vfio_intx_init(struct vfio_pci_dev *d);
 void vfio_intx_start(struct vfio_pci_dev *d);
-void vfio_msi_config_written(struct vfio_pci_dev *d);
+/* VFIO refuses MSI/MSI-X while INTx is on, and vice versa. */
+void vfio_intx_enable(struct vfio_pci_dev *d);
+void vfio_intx_disable(struct vfio_pci_dev *d);
 void vfio_irq_release(struct vfio_pci_dev *d);
+
+/* pci_msix.c */
+int vfio_msix_init(struct vfio_pci_dev *d);
+void vfio_msix_release(struct vfio_pci_dev *d);
+/* A guest access on a trapped BAR page that hits the table or a PBA: true if handled. */
+bool vfio_msix_access(struct vfio_pci_dev *d, unsigned int bar, u64 offset, u8 *data, u32 len,
+		      bool is_write);
+
+/* pci_msi.c */
+void vfio_msi_setup_config(struct vfio_pci_dev *d);
+void vfio_msi_config_written(struct vfio_pci_dev *d);
+/* Before a config read: the emulated Pending Bits follow the vectors' eventfds. */
+void vfio_msi_refresh_pending(struct vfio_pci_dev *d);
+void vfio_msi_release(struct vfio_pci_dev *d);
 
 #endif

@@ -10,6 +10,7 @@
 #include "pci_dev.h"
 #include "sysfs.h"
 #include "core/log.h"
+#include "core/size.h"
 #include "core/vm.h"
 
 struct vfio_state {
@@ -127,6 +128,37 @@ static int map_guest_ram(struct vfio_state *s, struct vm *vm)
 	return 0;
 }
 
+/* Every device's BARs in the guest's windows at once, as `vmm plan` shows them. */
+static int place_bars(struct vfio_state *s, struct pci_bus *bus)
+{
+	struct pci_bar_slot slots[VFIO_MAX_DEVICES * PCI_NUM_BARS];
+	struct vfio_bar *owners[VFIO_MAX_DEVICES * PCI_NUM_BARS];
+	unsigned int n = 0, failed;
+	char sz[32], wsz[32];
+
+	for (unsigned int i = 0; i < s->ndevs; i++)
+		for (unsigned int b = 0; b < PCI_NUM_BARS; b++)
+			if (s->devs[i].bars[b].present) {
+				owners[n] = &s->devs[i].bars[b];
+				slots[n] = (struct pci_bar_slot){ owners[n]->size, owners[n]->is64, 0 };
+				n++;
+			}
+	if (pci_place_bars(&bus->mmio32, &bus->mmio64, slots, n, &failed)) {
+		const struct pci_window *w = slots[failed].is64 && bus->mmio64.size ? &bus->mmio64 :
+										      &bus->mmio32;
+
+		pr_err("%s BAR%u (%s) does not fit the PCI %s-bit MMIO window (%s at 0x%llx) with the other BARs passed through",
+		       owners[failed]->owner->bdf, owners[failed]->index,
+		       format_size(slots[failed].size, sz, sizeof(sz)),
+		       w == &bus->mmio64 ? "64" : "32", format_size(w->size, wsz, sizeof(wsz)),
+		       (unsigned long long)w->base);
+		return -ENOSPC;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		owners[i]->guest_addr = slots[i].addr;
+	return 0;
+}
+
 int vfio_attach(struct vfio_state *s, struct vm *vm, struct pci_bus *bus)
 {
 	int err;
@@ -142,8 +174,12 @@ int vfio_attach(struct vfio_state *s, struct vm *vm, struct pci_bus *bus)
 		err = vfio_pci_dev_open(d, vm, s->iommu, s->bdfs[i]);
 		s->ndevs++;
 		if (!err)
-			err = vfio_pci_dev_add(d, bus);
+			err = vfio_pci_dev_probe(d, bus);
 	}
+	if (!err)
+		err = place_bars(s, bus);
+	for (unsigned int i = 0; !err && i < s->ndevs; i++)
+		err = vfio_pci_dev_add(&s->devs[i]);
 	return err;
 }
 

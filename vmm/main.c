@@ -24,6 +24,7 @@ static int cmd_plan(const struct vm_config *cfg)
 	struct host_holes host;
 	struct vfio_probe probe;
 	struct plan_iommu iommu;
+	u64 guest[HOST_MAX_BARS];
 	int err;
 
 	if (vfio_collect_host_holes(cfg->reserved_files, cfg->nreserved, cfg->vfio, cfg->nvfio,
@@ -45,6 +46,11 @@ static int cmd_plan(const struct vm_config *cfg)
 		pr_err("%s", plan.error);
 		return EXIT_FAILURE_VMM;
 	}
+	if (plan_device_bars(&plan, &host, guest))
+		return EXIT_FAILURE_VMM;
+	iommu.bars = host.bars;
+	iommu.guest = guest;
+	iommu.nbars = host.nbars;
 	if (cfg->json)
 		plan_print_json(&plan, cfg->ncpus, &cfg->mem_backing, cfg->nvfio ? &iommu : NULL, stdout);
 	else

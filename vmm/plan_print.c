@@ -1,8 +1,47 @@
 #include "plan_print.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "arch/board.h"
+#include "core/log.h"
 #include "core/size.h"
+#include "devices/pci.h"
+
+int plan_device_bars(const struct memory_plan *plan, const struct host_holes *host, u64 *guest)
+{
+	const struct plan_region *r32 = plan_find(plan, PLAN_PCI_MMIO32);
+	const struct plan_region *r64 = plan_find(plan, PLAN_PCI_MMIO64);
+	struct pci_window m32 = { 0 }, m64 = { 0 };
+	struct pci_bar_slot slots[HOST_MAX_BARS];
+	unsigned int failed;
+	char sz[32], wsz[32];
+
+	if (r32)
+		m32 = (struct pci_window){ NULL, r32->start, r32->size, r32->start, r32->start + r32->size };
+	if (r64)
+		m64 = (struct pci_window){ NULL, r64->start, r64->size, r64->start, r64->start + r64->size };
+	for (unsigned int i = 0; i < host->nbars; i++)
+		slots[i] = (struct pci_bar_slot){ MAX(host->bars[i].size, 16), host->bars[i].is64, 0 };
+	if (pci_place_bars(&m32, &m64, slots, host->nbars, &failed)) {
+		const struct host_bar *b = &host->bars[failed];
+		const struct pci_window *w = b->is64 && m64.size ? &m64 : &m32;
+
+		if (b->size & (b->size - 1))
+			pr_err("%s BAR%u: its size 0x%llx is not a power of two", b->bdf, b->index,
+			       (unsigned long long)b->size);
+		else
+			pr_err("%s BAR%u (%s) does not fit the PCI %s-bit MMIO window (%s at 0x%llx) with the other BARs passed through",
+			       b->bdf, b->index, format_size(b->size, sz, sizeof(sz)),
+			       w == &m64 ? "64" : "32", format_size(w->size, wsz, sizeof(wsz)),
+			       (unsigned long long)w->base);
+		return -ENOSPC;
+	}
+	for (unsigned int i = 0; i < host->nbars; i++)
+		guest[i] = slots[i].addr;
+	return 0;
+}
 
 static int compare_placements(const void *a, const void *b)
 {
@@ -60,6 +99,14 @@ void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
 		format_size(backing->page_size, sz, sizeof(sz)));
 	if (!iommu)
 		return;
+	for (unsigned int i = 0; i < iommu->nbars; i++) {
+		const struct host_bar *b = &iommu->bars[i];
+
+		fprintf(out, "%s BAR%u: host 0x%016llx, guest 0x%016llx, %s, %s-bit%s\n", b->bdf,
+			b->index, (unsigned long long)b->start, (unsigned long long)iommu->guest[i],
+			format_size(b->size, sz, sizeof(sz)), b->is64 ? "64" : "32",
+			b->prefetch ? ", prefetchable" : "");
+	}
 	if (iommu->iova_checked)
 		fprintf(out, "IOMMU backend: %s (IOVA ranges from the %s)\n", iommu->backend,
 			iommu->iova_source);
@@ -133,5 +180,20 @@ void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
 	} else {
 		fprintf(out, "null");
 	}
-	fprintf(out, "}\n");
+	fprintf(out, ", \"devices\": [");
+	for (unsigned int i = 0; iommu && i < iommu->nbars; i++) {
+		const struct host_bar *b = &iommu->bars[i];
+		bool first = i == 0 || strcmp(b->bdf, iommu->bars[i - 1].bdf);
+		bool last = i + 1 == iommu->nbars || strcmp(b->bdf, iommu->bars[i + 1].bdf);
+
+		if (first)
+			fprintf(out, "%s\n  {\"bdf\": \"%s\", \"bars\": [", i ? "," : "", b->bdf);
+		fprintf(out, "%s{\"index\": %u, \"host\": %llu, \"guest\": %llu, \"size\": %llu, \"is64\": %s, \"prefetch\": %s}",
+			first ? "" : ", ", b->index, (unsigned long long)b->start,
+			(unsigned long long)iommu->guest[i], (unsigned long long)b->size,
+			b->is64 ? "true" : "false", b->prefetch ? "true" : "false");
+		if (last)
+			fprintf(out, "]}");
+	}
+	fprintf(out, "\n]}\n");
 }

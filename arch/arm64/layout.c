@@ -8,11 +8,11 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_
 		      u64 addr_limit,
 		      const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
-		      struct memory_plan *plan)
+		      const struct mmio64_need *mmio64, struct memory_plan *plan)
 {
 	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB;
 	/* Top-down in this order: the biggest, most aligned windows highest. */
-	const struct plan_window_request windows[] = {
+	struct plan_window_request windows[] = {
 		{ .name = PLAN_PCI_ECAM, .label = "PCI ECAM (16 buses)", .kind = REGION_DEVICE,
 		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
 		  .size = ecam_size, .align = ecam_size },
@@ -32,10 +32,11 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_
 		{ .name = PLAN_ARM64_UART, .label = "16550 UART", .kind = REGION_DEVICE,
 		  .placement = PLACE_TOP_DOWN_BELOW, .max_end = ARM64_HIGH_RAM_BASE,
 		  .size = ARM64_UART_SIZE, .align = 0x1000 },
+		/* Sized by board_mmio64_window. */
 		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window", .kind = REGION_DEVICE,
-		  .placement = PLACE_ABOVE_RAM, .size = ARM64_PCI_MMIO64_SIZE,
-		  .min_size = 1 * GiB, .align = 1 * GiB },
+		  .placement = PLACE_ABOVE_RAM },
 	};
+	board_mmio64_window(mmio64, ARM64_PCI_MMIO64_SIZE, &windows[ARRAY_SIZE(windows) - 1]);
 	const struct plan_policy policy = {
 		.arch = "arm64",
 		.addr_limit = addr_limit,
@@ -62,8 +63,8 @@ static int layout_plan(const struct plan_request *req, u64 addr_limit, const cha
 		       struct memory_plan *plan)
 {
 	return arm64_plan(req->ram_size, req->ncpus, req->page_size, req->bank_align, addr_limit,
-			  limit_label,
-			  req->host ? req->host->holes : NULL, req->host ? req->host->n : 0, plan);
+			  limit_label, req->host ? req->host->holes : NULL,
+			  req->host ? req->host->n : 0, req->mmio64, plan);
 }
 
 const struct board_layout arm64_layout = {

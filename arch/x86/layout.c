@@ -31,10 +31,10 @@ unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin)
 static int x86_plan(u64 ram_size, u64 ram_align, u64 bank_align, u64 addr_limit,
 		    const char *limit_label,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
-		    struct memory_plan *plan)
+		    const struct mmio64_need *mmio64, struct memory_plan *plan)
 {
 	const u64 ecam_size = X86_PCI_ECAM_BUSES * MiB;
-	const struct plan_window_request windows[] = {
+	struct plan_window_request windows[] = {
 		{ .name = "legacy", .label = "legacy BIOS area, ACPI tables",
 		  .kind = REGION_FIRMWARE, .placement = PLACE_FIXED,
 		  .addr = X86_LEGACY_HOLE_START,
@@ -59,11 +59,11 @@ static int x86_plan(u64 ram_size, u64 ram_align, u64 bank_align, u64 addr_limit,
 		  .kind = REGION_DEVICE, .placement = PLACE_TOP_DOWN_BELOW,
 		  .max_end = X86_IOAPIC_BASE, .size = X86_PCI_MMIO32_SIZE,
 		  .align = 256 * MiB },
+		/* Sized by board_mmio64_window. */
 		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window",
-		  .kind = REGION_DEVICE, .placement = PLACE_ABOVE_RAM,
-		  .size = X86_PCI_MMIO64_SIZE, .min_size = 1 * GiB,
-		  .align = 1 * GiB },
+		  .kind = REGION_DEVICE, .placement = PLACE_ABOVE_RAM },
 	};
+	board_mmio64_window(mmio64, X86_PCI_MMIO64_SIZE, &windows[ARRAY_SIZE(windows) - 1]);
 	const struct plan_policy policy = {
 		.arch = "x86_64",
 		.addr_limit = addr_limit,
@@ -91,7 +91,7 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 
 	snprintf(label, sizeof(label), "guest physical address limit (%u bits)", phys_bits);
 	return x86_plan(ram_size, 4 * KiB, 4 * KiB, 1ULL << phys_bits, label, forbidden, nforbidden,
-			plan);
+			NULL, plan);
 }
 
 static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
@@ -99,7 +99,7 @@ static int layout_plan(const struct plan_request *req, u64 addr_limit, const cha
 {
 	return x86_plan(req->ram_size, req->page_size, req->bank_align, addr_limit, limit_label,
 			req->host ? req->host->holes : NULL,
-			req->host ? req->host->n : 0, plan);
+			req->host ? req->host->n : 0, req->mmio64, plan);
 }
 
 const struct board_layout x86_layout = {

@@ -238,6 +238,40 @@ def msix():
     return {"program-and-fire": program, "qword-entry": qword}, {}
 
 
+def host_bars():
+    unused = b"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+    seeds = {
+        "nvme": b"0x00000000fea00000 0x00000000fea03fff 0x0000000000140204\n" + unused * 12,
+        "bridge": unused * 13 + b"0x0000000000002000 0x0000000000002fff 0x0000000000000101\n"
+                  b"0x00000000fe800000 0x00000000fe9fffff 0x0000000000000200\n" + unused * 2,
+        "ivshmem-64g": b"0x00000000feb00000 0x00000000feb000ff 0x0000000000040200\n" + unused +
+                       b"0x000000c000000000 0x000000cfffffffff 0x000000000014220c\n",
+        "end-below-start": b"0x2000 0x1000 0x200\n",
+        "to-the-top": b"0x0 0xffffffffffffffff 0x200\n0xfffffffffffff000 0xffffffffffffffff 0x200\n",
+    }
+    return seeds, {}
+
+
+def msix_layout_seed(control, table, pba, bar_shifts, page=0, flags=0, arm=()):
+    return (u16(control) + u32(table) + u32(pba) + b"".join(u8(s) for s in bar_shifts) +
+            u8(page) + u8(flags) + b"".join(u16(v) for v in arm))
+
+
+def msix_layout():
+    seeds = {
+        # QEMU nvme: 65 vectors, table 0x2000 and PBA 0x3000 in a 16 KiB BAR0.
+        "nvme-shared-bar0": msix_layout_seed(64, 0x2000, 0x3000, [14, 0, 0, 0, 0, 0],
+                                             arm=[0xfffe, 0, 1, 64, 2, 3]),
+        # 2048 vectors, table in BAR0, PBA in BAR4, NORESIZE.
+        "split-bars-2048": msix_layout_seed(2047, 0x10000, 0x1000 | 4, [17, 0, 0, 0, 13, 0],
+                                            flags=1, arm=[0, 100, 2047, 5, 0xffff, 7]),
+        "64k-pages": msix_layout_seed(7, 0x0, 0x800, [12, 0, 0, 0, 0, 0], page=2, arm=[3, 1]),
+        "table-beyond-bar": msix_layout_seed(2047, 0x2000, 0x3000, [14, 0, 0, 0, 0, 0]),
+        "overlap": msix_layout_seed(3, 0x1000, 0x1020, [14, 0, 0, 0, 0, 0]),
+    }
+    return seeds, {}
+
+
 def pci_op(kind, where, width=2, write=False, value=0):
     return u8(kind | width << 3 | (0x20 if write else 0)) + u32(where) + u64(value)
 
@@ -375,6 +409,8 @@ TARGETS = {
     "fuzz_io_bus": io_bus,
     "fuzz_serial": serial,
     "fuzz_msix": msix,
+    "fuzz_msix_layout": msix_layout,
+    "fuzz_host_bars": host_bars,
     "fuzz_pci_config": pci_config,
     "fuzz_virtqueue": virtqueue,
     "fuzz_virtio_pci": virtio_pci,

@@ -1,0 +1,118 @@
+/*
+ * MSI-X of a passed-through function: the table and PBA the guest sees
+ * are emulated (devices/msix.c) wherever the capability puts them (one
+ * BAR or two, sharing pages with registers or not; vfio/msix_layout.c);
+ * each vector the guest enables is armed in VFIO with the eventfd of its
+ * KVM route (vfio/msix_vectors.c), leaving the others untouched.
+ */
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "pci_dev.h"
+#include "core/log.h"
+
+static int set_msix_irqs(void *opaque, unsigned int start, unsigned int count, const int *fds)
+{
+	return vfio_set_irqs(opaque, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, start,
+			     count, fds);
+}
+
+static int msix_route_fd(void *opaque, unsigned int vector)
+{
+	struct vfio_pci_dev *d = opaque;
+
+	/* The msix lock is held (we are called from vector_changed). */
+	return irq_route_fd(&d->msix.vectors[vector].route);
+}
+
+/* Called by the MSI-X emulation, its lock held. */
+static void msix_vector_changed(struct msix *m, int vector, void *opaque)
+{
+	struct vfio_pci_dev *d = opaque;
+
+	if (vector == MSIX_FUNCTION_DISABLED) {
+		msix_vectors_disarm_all(&d->msix_vectors);
+		vfio_intx_enable(d);
+		return;
+	}
+	if (vector == MSIX_FUNCTION_ENABLED) {
+		vfio_intx_disable(d);
+		msix_vectors_enable(&d->msix_vectors);
+		return;
+	}
+	if (msix_vectors_is_armed(&d->msix_vectors, (unsigned int)vector))
+		return;
+	vfio_intx_disable(d);
+	msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
+}
+
+bool vfio_msix_access(struct vfio_pci_dev *d, unsigned int bar, u64 offset, u8 *data, u32 len,
+		      bool is_write)
+{
+	const struct msix_layout *l = &d->msix_layout;
+
+	if (!d->msix_cap)
+		return false;
+	if (bar == l->table_bar && offset >= l->table_offset &&
+	    offset - l->table_offset < l->table_size) {
+		msix_table_access(&d->msix, offset - l->table_offset, data, len, is_write);
+		return true;
+	}
+	if (bar == l->pba_bar && offset >= l->pba_offset && offset - l->pba_offset < l->pba_size) {
+		msix_pba_access(&d->msix, offset - l->pba_offset, data, len, is_write);
+		return true;
+	}
+	return false;
+}
+
+int vfio_msix_init(struct vfio_pci_dev *d)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+	const u8 *cfg = d->pci.config;
+	u64 bar_size[MSIX_LAYOUT_BARS];
+	char why[160];
+	u32 table, pba;
+	u16 control;
+	int err;
+
+	memcpy(&control, &cfg[d->msix_cap + PCI_MSIX_FLAGS], 2);
+	memcpy(&table, &cfg[d->msix_cap + PCI_MSIX_TABLE], 4);
+	memcpy(&pba, &cfg[d->msix_cap + PCI_MSIX_PBA], 4);
+	for (unsigned int i = 0; i < MSIX_LAYOUT_BARS; i++)
+		bar_size[i] = d->bars[i].present ? d->bars[i].size : 0;
+	if (msix_layout_parse(control, table, pba, bar_size, &d->msix_layout, why, sizeof(why))) {
+		pr_err("%s: %s", d->bdf, why);
+		return -EINVAL;
+	}
+	if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 || !info.count) {
+		pr_err("%s: VFIO offers no MSI-X interrupts for its MSI-X capability", d->bdf);
+		return -EINVAL;
+	}
+	err = msix_init(&d->msix, d->vm, d->msix_layout.nvectors, d->bdf);
+	if (!err)
+		err = msix_vectors_init(&d->msix_vectors, d->msix_layout.nvectors,
+					info.flags & VFIO_IRQ_INFO_NORESIZE, set_msix_irqs,
+					msix_route_fd, d);
+	if (err)
+		return err;
+	d->msix.vector_changed = msix_vector_changed;
+	d->msix.opaque = d;
+	pr_debug("%s: MSI-X %u vectors, table BAR%u+0x%llx, PBA BAR%u+0x%llx%s", d->bdf,
+		 d->msix_layout.nvectors, d->msix_layout.table_bar,
+		 (unsigned long long)d->msix_layout.table_offset, d->msix_layout.pba_bar,
+		 (unsigned long long)d->msix_layout.pba_offset,
+		 info.flags & VFIO_IRQ_INFO_NORESIZE ? " (VFIO cannot add vectors while enabled)" : "");
+	return 0;
+}
+
+void vfio_msix_release(struct vfio_pci_dev *d)
+{
+	if (!d->msix_cap)
+		return;
+	msix_vectors_disarm_all(&d->msix_vectors);
+	msix_vectors_destroy(&d->msix_vectors);
+	msix_destroy(&d->msix);
+}
