@@ -28,6 +28,81 @@ const char *board_layout_names(void)
 	return "x86_64, arm64";
 }
 
+/* Aligned, below the limit: else false with plan->error saying so. */
+static bool msi_window_fits(const struct plan_request *req, u64 limit, const char *label,
+			    struct memory_plan *plan)
+{
+	u64 addr = req->msi_window_addr, size = req->msi_window_size;
+
+	if (!IS_ALIGNED(addr, PLAN_MSI_WINDOW_ALIGN) || !IS_ALIGNED(size, PLAN_MSI_WINDOW_ALIGN)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx,0x%llx: start and size must be multiples of 1 MiB",
+			 (unsigned long long)addr, (unsigned long long)size);
+		return false;
+	}
+	if (addr >= limit || size > limit - addr) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx-0x%llx is beyond the %s at 0x%llx",
+			 (unsigned long long)addr, (unsigned long long)(addr + size - 1), label,
+			 (unsigned long long)limit);
+		return false;
+	}
+	return true;
+}
+
+/* A placed MSI window overlaps nothing: else -EADDRINUSE naming what it meets. */
+static int msi_window_alone(struct memory_plan *plan)
+{
+	const struct plan_region *w = plan_find(plan, PLAN_MSI_WINDOW);
+
+	for (unsigned int i = 0; w && i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (r == w || !ranges_overlap(w->start, w->size, r->start, r->size))
+			continue;
+		snprintf(plan->error, sizeof(plan->error),
+			 "the MSI IOVA window 0x%llx-0x%llx overlaps %s%s 0x%llx-0x%llx",
+			 (unsigned long long)w->start, (unsigned long long)(w->start + w->size - 1),
+			 r->kind == REGION_RAM ? "guest " : "", r->label,
+			 (unsigned long long)r->start, (unsigned long long)(r->start + r->size - 1));
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+/*
+ * An MSI window at the user's address: first the plan without it, which
+ * must leave that range untouched (no RAM, no window, no hole there),
+ * then the plan with it fixed there, which then changes nothing else.
+ */
+static int check_msi_window_at(const struct board_layout *layout, const struct plan_request *req,
+			       u64 limit, const char *label, struct memory_plan *plan)
+{
+	struct plan_request without = *req;
+	u64 addr = req->msi_window_addr, size = req->msi_window_size;
+	int err;
+
+	if (!msi_window_fits(req, limit, label, plan))
+		return -EINVAL;
+	without.msi_window = PLAN_MSI_HOST;
+	err = layout->plan(&without, limit, label, plan);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (!ranges_overlap(addr, size, r->start, r->size))
+			continue;
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window 0x%llx-0x%llx overlaps %s%s 0x%llx-0x%llx; choose a free 1 MiB-aligned range (see vmm plan)",
+			 (unsigned long long)addr, (unsigned long long)(addr + size - 1),
+			 r->kind == REGION_RAM ? "guest " : "", r->label,
+			 (unsigned long long)r->start, (unsigned long long)(r->start + r->size - 1));
+		return -EADDRINUSE;
+	}
+	return layout->plan(req, limit, label, plan);
+}
+
 /*
  * pci_place_bars packs 64-bit BARs largest first from the window's base:
  * aligned to the largest, the window needs exactly their sum.
@@ -84,6 +159,7 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	struct plan_request aligned = *req;
 	u64 limit, page = req->page_size ? req->page_size : host_page_size();
 	char label[PLAN_LABEL_LEN];
+	int err;
 
 	memset(plan, 0, sizeof(*plan));
 	if (!req->ncpus) {
@@ -97,6 +173,12 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 		return -EINVAL;
 	}
 	limit = 1ULL << bits;
+	if (req->msi_window != PLAN_MSI_HOST && layout->msi_window_fixed) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "--msi-window: the MSI window cannot move on %s: %s", layout->name,
+			 layout->msi_window_fixed);
+		return -EINVAL;
+	}
 	/* Memslots, guard pages and DMA maps work in host pages: banks align to them. */
 	aligned.page_size = MAX(page, layout->ram_align);
 	/* Huge-page backings: every bank but the first starts on one (see plan_policy.bank_align). */
@@ -116,7 +198,17 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	} else {
 		snprintf(label, sizeof(label), "guest physical address limit (%u bits)", bits);
 	}
-	return layout->plan(&aligned, limit, label, plan);
+	if (!aligned.msi_window_size)
+		aligned.msi_window_size = PLAN_MSI_WINDOW_ALIGN;
+	if (!aligned.msi_window_label)
+		aligned.msi_window_label = "MSI IOVA window (chosen by vmm)";
+	if (req->msi_window == PLAN_MSI_AT)
+		return check_msi_window_at(layout, &aligned, limit, label, plan);
+	if (req->msi_window == PLAN_MSI_CHOSEN && !msi_window_fits(&aligned, limit, label, plan))
+		return -EINVAL;
+	err = layout->plan(&aligned, limit, label, plan);
+	/* Chosen before, on other holes (the IOAS's came since): still clear of all? */
+	return err ? err : msi_window_alone(plan);
 }
 
 int board_plan_boot(const struct board_layout *layout, const struct plan_request *req,

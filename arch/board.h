@@ -23,6 +23,23 @@ struct serial_8250;
 #define PLAN_PCI_ECAM "pci-ecam"
 #define PLAN_PCI_MMIO32 "pci-mmio32"
 #define PLAN_PCI_MMIO64 "pci-mmio64"
+/* The MSI IOVA window the VMM chose (see enum plan_msi_window). */
+#define PLAN_MSI_WINDOW "msi-window"
+
+/* The MSI window's granule: iommufd takes its start and size in whole MiB. */
+#define PLAN_MSI_WINDOW_ALIGN (1 * MiB)
+
+/*
+ * Where the kernel's MSI IOVA window goes (the address range a passed-
+ * through device's MSI writes go to, mapped by the host IOMMU onto the
+ * interrupt controller's doorbell; guest RAM cannot be there).
+ */
+enum plan_msi_window {
+	PLAN_MSI_HOST, /* the host's default windows, among the holes, if any */
+	PLAN_MSI_AUTO, /* the board places one, outside RAM, where devices live */
+	PLAN_MSI_AT,   /* exactly at msi_window_addr: checked against everything else */
+	PLAN_MSI_CHOSEN, /* at msi_window_addr, where PLAN_MSI_AUTO or _AT put it before */
+};
 
 /*
  * The 64-bit PCI window a plan needs: the board's default, or more to
@@ -42,6 +59,10 @@ struct plan_request {
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
 	u64 page_size;                 /* host page size banks align to; 0: this host's */
 	u64 bank_align;                /* the RAM backing's page banks start on; 0: page_size */
+	enum plan_msi_window msi_window;
+	u64 msi_window_addr;           /* PLAN_MSI_AT */
+	u64 msi_window_size;           /* AUTO and AT; 0: 1 MiB */
+	const char *msi_window_label;  /* "MSI IOVA window (chosen by vmm)" */
 	const struct mmio64_need *mmio64; /* set by board_plan for the layouts */
 };
 
@@ -56,6 +77,11 @@ struct board_layout {
 	unsigned int (*default_addr_bits)(void);
 	/* The smallest RAM bank alignment the board's guests need. */
 	u64 ram_align;
+	/*
+	 * Why the MSI window cannot move on this board ("0xfee00000-0xfeefffff
+	 * is architectural ..."); NULL: the board places PLAN_MSI_WINDOW.
+	 */
+	const char *msi_window_fixed;
 	/* Fills policy (windows) for the request; plan_build() does the rest. */
 	int (*plan)(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		    struct memory_plan *plan);
@@ -137,6 +163,10 @@ const char *board_layout_names(void);
 /*
  * The guest map for req on layout: the address limit is the lower of the
  * address width and the host IOMMU's IOVA limit, labelled with its source.
+ * An MSI window at a given address must be 1 MiB aligned, below the limit,
+ * and clear of RAM, every window and every hole: -EADDRINUSE (or -EINVAL)
+ * with plan->error naming the conflict. A board whose window is fixed
+ * refuses any but PLAN_MSI_HOST.
  */
 int board_plan(const struct board_layout *layout, const struct plan_request *req,
 	       struct memory_plan *plan);

@@ -28,6 +28,15 @@ struct host_holes {
 	u64 iova_limit; /* first unusable IOVA above every valid range; 0: none known */
 	unsigned int relaxed; /* direct-relaxable regions seen (not holes) */
 	char iova_limit_source[PLAN_LABEL_LEN];
+	/* The largest host default MSI window among the holes (0: none). */
+	u64 msi_window_size;
+	/*
+	 * The VMM moved the MSI window of every device here (the host default
+	 * windows are gone from holes): the planner keeps it clear.
+	 */
+	bool msi_window_placed;
+	u64 msi_window_start;
+	u64 msi_window_placed_size;
 	struct host_bar bars[HOST_MAX_BARS]; /* of every --vfio device, in their order */
 	unsigned int nbars;
 };

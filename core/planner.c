@@ -354,6 +354,8 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 		err = place_window(plan, &occ, w, 0, policy->addr_limit_label);
 		if (err)
 			return err;
+		if (w->ends_low_ram && w->addr < low_ceiling)
+			low_ceiling = w->addr;
 	}
 	for (unsigned int i = 0; i < policy->nwindows; i++) {
 		const struct plan_window_request *w = &policy->windows[i];

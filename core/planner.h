@@ -49,6 +49,13 @@ struct plan_forbidden {
 	char label[PLAN_LABEL_LEN];
 	/* Non-relaxable: the guest firmware map marks it reserved. */
 	bool firmware_reserved;
+	/*
+	 * The host's default MSI IOVA window of an IOMMU group (type msi in
+	 * sysfs): where the kernel maps the interrupt controller's doorbell
+	 * unless the VMM moves it (iommufd's IOMMU_OPTION_SW_MSI_START).
+	 * Reserved files describe other hosts: their windows stay holes.
+	 */
+	bool msi_window;
 };
 
 enum window_placement {
@@ -68,6 +75,11 @@ struct plan_window_request {
 	u64 min_size; /* PLACE_ABOVE_RAM may shrink by halves down to this */
 	u64 align;
 	bool firmware_reserved;
+	/*
+	 * PLACE_FIXED below high_ram_base: low RAM ends below it, as below a
+	 * top-down window, instead of continuing above it in a second bank.
+	 */
+	bool ends_low_ram;
 	/* What needs it this big, for the error when it does not fit (NULL: nothing). */
 	const char *reason;
 };

@@ -43,7 +43,10 @@
 #                           build-host-kernel.sh arm64-cross builds (iommufd,
 #                           the VFIO cdev, everything built in, so
 #                           arm64/l1/modules all resolve to built-ins);
-#                           built first if not cached (~12 min)
+#                           built first if not cached (~12 min);
+#                           swmsi: the same from linux-source-7.3 with the
+#                           iommufd sw-msi patches (build-host-kernel.sh
+#                           --swmsi; status 3 when the patches are missing)
 #   CROSS_CC                static cross compiler (default aarch64-linux-gnu-gcc)
 set -euo pipefail
 
@@ -70,7 +73,11 @@ case ${VMM_L1_KERNEL_ARM64:-} in
 iommufd)
 	l1_host=$("$here/build-host-kernel.sh" arm64-cross --print) || exit 1
 	eval "$l1_host" ;;
-*) log "VMM_L1_KERNEL_ARM64=$VMM_L1_KERNEL_ARM64: only 'iommufd' (or empty) is known"; exit 2 ;;
+swmsi)
+	# 3: the patches are not on this machine (said in one line): the caller skips.
+	l1_host=$("$here/build-host-kernel.sh" arm64-cross --swmsi --print) || exit $?
+	eval "$l1_host" ;;
+*) log "VMM_L1_KERNEL_ARM64=$VMM_L1_KERNEL_ARM64: only 'iommufd', 'swmsi' (or empty) are known"; exit 2 ;;
 esac
 
 # shellcheck source=arm64/apt.sh disable=SC1091

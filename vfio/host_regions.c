@@ -244,3 +244,54 @@ int host_add_iova_ranges(const struct iova_range *ranges, unsigned int n, const 
 	}
 	return 0;
 }
+
+void host_mark_msi_windows(struct host_holes *out, unsigned int from, const char *source)
+{
+	char parsed[PLAN_LABEL_LEN];
+
+	snprintf(parsed, sizeof(parsed), "host msi (%s)", source);
+	for (unsigned int i = from; i < out->n; i++) {
+		struct plan_forbidden *h = &out->holes[i];
+
+		if (strcmp(h->label, parsed))
+			continue;
+		h->msi_window = true;
+		snprintf(h->label, sizeof(h->label), "MSI IOVA window (host default, %s)", source);
+		out->msi_window_size = MAX(out->msi_window_size, h->size);
+	}
+}
+
+/* Keeps the holes for which drop() is false, in order. */
+static void filter_holes(struct host_holes *h, bool (*drop)(const struct plan_forbidden *, u64, u64),
+			 u64 start, u64 size)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < h->n; i++)
+		if (!drop(&h->holes[i], start, size))
+			h->holes[kept++] = h->holes[i];
+	h->n = kept;
+}
+
+static bool is_msi_window(const struct plan_forbidden *f, u64 start, u64 size)
+{
+	(void)start;
+	(void)size;
+	return f->msi_window;
+}
+
+static bool is_inside(const struct plan_forbidden *f, u64 start, u64 size)
+{
+	return f->start >= start && f->size <= size && f->start - start <= size - f->size;
+}
+
+void host_holes_free_msi_windows(struct host_holes *h)
+{
+	filter_holes(h, is_msi_window, 0, 0);
+	h->msi_window_size = 0;
+}
+
+void host_holes_drop_inside(struct host_holes *h, u64 start, u64 size)
+{
+	filter_holes(h, is_inside, start, size);
+}

@@ -41,6 +41,19 @@ int host_parse_reserved_regions(const char *text, size_t size, const char *sourc
 int host_parse_iova_cap(const void *info, size_t len, struct iova_range *ranges,
 			unsigned int max);
 
+/*
+ * The msi holes among out->holes[from..] that came from source (an IOMMU
+ * group of this host) become its default MSI IOVA windows: flagged, and
+ * labelled "MSI IOVA window (host default, SOURCE)".
+ */
+void host_mark_msi_windows(struct host_holes *out, unsigned int from, const char *source);
+
+/* Removes the host default MSI windows: the VMM placed its own. */
+void host_holes_free_msi_windows(struct host_holes *h);
+
+/* Removes the holes lying wholly inside [start, start + size): the VMM's MSI window. */
+void host_holes_drop_inside(struct host_holes *h, u64 start, u64 size);
+
 /* Adds the gaps between sorted valid ranges (and above the last) as holes. */
 int host_add_iova_ranges(const struct iova_range *ranges, unsigned int n, const char *source,
 			 struct host_holes *out);

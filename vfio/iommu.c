@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -71,17 +72,76 @@ struct vfio_iommu *vfio_iommu_open(enum vfio_backend backend)
 	return backend == VFIO_BACKEND_IOMMUFD ? vfio_iommufd_open() : vfio_container_open();
 }
 
+/*
+ * Between bind and attach: the window msi asks for, on every device, when
+ * the host lets the VMM move it. Returns 0 when the host's window stays
+ * (host unchanged) or the new one is set (host's default windows gone,
+ * the placed one recorded), <0 after an error line.
+ */
+static int place_msi_window(struct vfio_iommu *iommu, const struct vfio_msi_chooser *msi,
+			    struct host_holes *host)
+{
+	struct host_holes *moved;
+	bool movable;
+	u64 start, size;
+	int err;
+
+	if (!msi || msi->mode == VFIO_MSI_HOST)
+		return 0;
+	movable = iommu->ops->msi_window_movable && iommu->ops->msi_window_movable(iommu);
+	if (!movable && msi->mode == VFIO_MSI_AT) {
+		pr_err("--msi-window ADDR: this host's IOMMU backend (%s) cannot move the MSI window; it needs iommufd with IOMMU_OPTION_SW_MSI_START (not in this kernel); use --msi-window auto or host",
+		       iommu->ops->name);
+		return -EOPNOTSUPP;
+	}
+	/* auto: nothing to move (no host window), or a host that cannot. */
+	if (!movable || (msi->mode == VFIO_MSI_AUTO && !host->msi_window_size)) {
+		pr_debug("MSI IOVA window: the host's (%s)",
+			 movable ? "no default window to move" : "the kernel cannot move it");
+		return 0;
+	}
+	moved = malloc(sizeof(*moved));
+	if (!moved)
+		return -ENOMEM;
+	*moved = *host;
+	host_holes_free_msi_windows(moved);
+	err = msi->choose(msi->opaque, moved, host->msi_window_size, &start, &size);
+	if (!err)
+		err = iommu->ops->set_msi_window(iommu, start, size);
+	if (!err) {
+		moved->msi_window_placed = true;
+		moved->msi_window_start = start;
+		moved->msi_window_placed_size = size;
+		*host = *moved;
+	}
+	free(moved);
+	return err;
+}
+
 int vfio_iommu_attach_all(struct vfio_iommu *iommu, const char *sysfs_root,
-			  const char (*bdfs)[BDF_LEN], unsigned int n, struct host_holes *host)
+			  const char (*bdfs)[BDF_LEN], unsigned int n,
+			  const struct vfio_msi_chooser *msi, struct host_holes *host)
 {
 	struct iova_range ranges[32];
 	int err, count;
 
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n && iommu->ops->bind; i++) {
 		int group = sysfs_iommu_group(sysfs_root, bdfs[i]);
 
 		if (group < 0)
 			return group; /* vfio_collect_host_holes said why */
+		err = iommu->ops->bind(iommu, bdfs[i], group);
+		if (err)
+			return err;
+	}
+	err = place_msi_window(iommu, msi, host);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < n; i++) {
+		int group = sysfs_iommu_group(sysfs_root, bdfs[i]);
+
+		if (group < 0)
+			return group;
 		err = iommu->ops->attach(iommu, bdfs[i], group);
 		if (err)
 			return err;
@@ -90,5 +150,9 @@ int vfio_iommu_attach_all(struct vfio_iommu *iommu, const char *sysfs_root,
 	count = iommu->ops->iova_ranges(iommu, ranges, ARRAY_SIZE(ranges));
 	if (count <= 0)
 		return count;
-	return host_add_iova_ranges(ranges, (unsigned int)count, iommu->ops->name, host);
+	err = host_add_iova_ranges(ranges, (unsigned int)count, iommu->ops->name, host);
+	/* The IOAS's gap where the moved window now is: the plan keeps that window itself. */
+	if (!err && host->msi_window_placed)
+		host_holes_drop_inside(host, host->msi_window_start, host->msi_window_placed_size);
+	return err;
 }

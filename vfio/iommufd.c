@@ -37,7 +37,18 @@ struct iommufd_device {
 	char cdev[32];    /* "vfio3" */
 	int group;
 	int fd;
+	u32 dev_id;       /* from VFIO_DEVICE_BIND_IOMMUFD */
+	bool attached;
+	bool msi_movable; /* answered IOMMU_OPTION_SW_MSI_START */
 };
+
+/*
+ * The per-device software MSI window options of the iommufd series
+ * "iommufd: Add MSI mapping support with nested SMMU" (not in the system
+ * header yet; enum iommufd_option values, so no #ifdef can tell).
+ */
+#define VMM_IOMMU_OPTION_SW_MSI_START 2
+#define VMM_IOMMU_OPTION_SW_MSI_SIZE 3 /* in MiB */
 
 struct vfio_iommufd {
 	struct vfio_iommu iommu;
@@ -128,21 +139,43 @@ static int bind_failed(struct vfio_iommufd *s, const struct iommufd_device *d, i
 	return err;
 }
 
-static int iommufd_attach(struct vfio_iommu *base, const char *bdf, int group)
+static struct iommufd_device *find_device(struct vfio_iommufd *s, const char *bdf)
+{
+	for (unsigned int i = 0; i < s->ndevs; i++)
+		if (!strcmp(s->devs[i].bdf, bdf))
+			return &s->devs[i];
+	return NULL;
+}
+
+static int device_option(struct vfio_iommufd *s, const struct iommufd_device *d, u16 op, u32 id,
+			 u64 *val)
+{
+	struct iommu_option opt = {
+		.size = sizeof(opt), .option_id = id, .op = op, .object_id = d->dev_id,
+		.val64 = *val,
+	};
+	int err = sys_ioctl(s, s->fd, IOMMU_OPTION, &opt);
+
+	if (!err)
+		*val = opt.val64;
+	return err;
+}
+
+static int iommufd_bind(struct vfio_iommu *base, const char *bdf, int group)
 {
 	struct vfio_iommufd *s = iommufd_of(base);
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = s->fd };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct iommufd_device *d;
 	char path[256];
+	u64 start = 0;
 	int err;
 
-	for (unsigned int i = 0; i < s->ndevs; i++)
-		if (!strcmp(s->devs[i].bdf, bdf))
-			return 0;
+	if (find_device(s, bdf))
+		return 0;
 	if (s->ndevs == VFIO_MAX_DEVICES)
 		return -E2BIG;
 	d = &s->devs[s->ndevs];
+	memset(d, 0, sizeof(*d));
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->group = group;
 	if (sysfs_vfio_cdev(s->sysfs_root, bdf, d->cdev, sizeof(d->cdev)))
@@ -158,6 +191,31 @@ static int iommufd_attach(struct vfio_iommu *base, const char *bdf, int group)
 	err = sys_ioctl(s, d->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (err)
 		return bind_failed(s, d, err);
+	d->dev_id = bind.out_devid;
+	/* Only now, before attach, does a kernel that has the option answer it. */
+	d->msi_movable = device_option(s, d, IOMMU_OPTION_OP_GET, VMM_IOMMU_OPTION_SW_MSI_START,
+				       &start) == 0;
+	pr_debug("%s: %s/vfio/devices/%s bound to iommufd as device %u; MSI window %s", bdf,
+		 s->dev_root, d->cdev, d->dev_id,
+		 d->msi_movable ? "movable (IOMMU_OPTION_SW_MSI_START)" : "fixed by the host");
+	return 0;
+}
+
+static int iommufd_attach(struct vfio_iommu *base, const char *bdf, int group)
+{
+	struct vfio_iommufd *s = iommufd_of(base);
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct iommufd_device *d = find_device(s, bdf);
+	int err;
+
+	if (!d) {
+		err = iommufd_bind(base, bdf, group);
+		if (err)
+			return err;
+		d = find_device(s, bdf);
+	}
+	if (d->attached)
+		return 0;
 	attach.pt_id = s->ioas_id;
 	err = sys_ioctl(s, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
 	if (err) {
@@ -165,8 +223,82 @@ static int iommufd_attach(struct vfio_iommu *base, const char *bdf, int group)
 		       strerror(-err));
 		return err;
 	}
-	pr_debug("%s: %s/vfio/devices/%s bound to iommufd, attached to IOAS %u", bdf, s->dev_root,
-		 d->cdev, s->ioas_id);
+	d->attached = true;
+	pr_debug("%s attached to IOAS %u", bdf, s->ioas_id);
+	return 0;
+}
+
+static bool iommufd_msi_window_movable(struct vfio_iommu *base)
+{
+	struct vfio_iommufd *s = iommufd_of(base);
+	bool all = s->ndevs > 0;
+
+	for (unsigned int i = 0; i < s->ndevs; i++)
+		all &= s->devs[i].msi_movable;
+	return all;
+}
+
+/* The reserved region of d's group that [start, start + size) overlaps, for the message. */
+static void name_conflict(struct vfio_iommufd *s, const struct iommufd_device *d, u64 start,
+			  u64 size, char *buf, size_t len)
+{
+	static struct host_holes group;
+
+	snprintf(buf, len, "another reserved region of its IOMMU group %d", d->group);
+	memset(&group, 0, sizeof(group));
+	if (sysfs_add_group_regions(s->sysfs_root, d->group, &group, NULL))
+		return;
+	for (unsigned int i = 0; i < group.n; i++) {
+		const struct plan_forbidden *h = &group.holes[i];
+
+		if (!h->msi_window && ranges_overlap(start, size, h->start, h->size)) {
+			snprintf(buf, len, "%s 0x%llx-0x%llx", h->label, (unsigned long long)h->start,
+				 (unsigned long long)(h->start + h->size - 1));
+			return;
+		}
+	}
+}
+
+static int set_failed(struct vfio_iommufd *s, const struct iommufd_device *d, const char *what,
+		      u64 start, u64 size, int err)
+{
+	char conflict[160];
+
+	if (err == -EADDRINUSE) {
+		name_conflict(s, d, start, size, conflict, sizeof(conflict));
+		pr_err("the MSI IOVA window 0x%llx-0x%llx for %s overlaps %s; choose another --msi-window",
+		       (unsigned long long)start, (unsigned long long)(start + size - 1), d->bdf,
+		       conflict);
+	} else if (err == -EBUSY) {
+		pr_err("IOMMU_OPTION %s of %s answered EBUSY: the device is already attached to an IOAS, so the VMM set its MSI window too late (a bug in the VMM)",
+		       what, d->bdf);
+	} else {
+		pr_err("IOMMU_OPTION %s=0x%llx of %s: %s", what,
+		       (unsigned long long)(strcmp(what, "SW_MSI_SIZE") ? start : size >> 20),
+		       d->bdf, strerror(-err));
+	}
+	return err;
+}
+
+/* START first, then SIZE (in MiB): the kernel checks the pair when the size arrives. */
+static int iommufd_set_msi_window(struct vfio_iommu *base, u64 start, u64 size)
+{
+	struct vfio_iommufd *s = iommufd_of(base);
+
+	for (unsigned int i = 0; i < s->ndevs; i++) {
+		struct iommufd_device *d = &s->devs[i];
+		u64 val = start;
+		int err = device_option(s, d, IOMMU_OPTION_OP_SET, VMM_IOMMU_OPTION_SW_MSI_START, &val);
+
+		if (err)
+			return set_failed(s, d, "SW_MSI_START", start, size, err);
+		val = size >> 20;
+		err = device_option(s, d, IOMMU_OPTION_OP_SET, VMM_IOMMU_OPTION_SW_MSI_SIZE, &val);
+		if (err)
+			return set_failed(s, d, "SW_MSI_SIZE", start, size, err);
+	}
+	pr_debug("MSI IOVA window 0x%llx-0x%llx set on %u device%s", (unsigned long long)start,
+		 (unsigned long long)(start + size - 1), s->ndevs, s->ndevs == 1 ? "" : "s");
 	return 0;
 }
 
@@ -297,7 +429,10 @@ static void iommufd_destroy(struct vfio_iommu *base)
 static const struct vfio_iommu_ops iommufd_ops = {
 	.name = "iommufd IOAS",
 	.backend = VFIO_BACKEND_IOMMUFD,
+	.bind = iommufd_bind,
 	.attach = iommufd_attach,
+	.msi_window_movable = iommufd_msi_window_movable,
+	.set_msi_window = iommufd_set_msi_window,
 	.iova_ranges = iommufd_iova_ranges,
 	.dma_map = iommufd_dma_map,
 	.dma_unmap = iommufd_dma_unmap,

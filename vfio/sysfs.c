@@ -50,6 +50,7 @@ int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 			    host_warn_fn warn)
 {
 	char path[512], source[64];
+	unsigned int from;
 	u8 *text;
 	size_t len;
 	int ret;
@@ -59,9 +60,14 @@ int sysfs_add_group_regions(const char *root, int group, struct host_holes *out,
 	if (ret < 0)
 		return ret;
 	snprintf(source, sizeof(source), "iommu group %d", group);
+	from = out->n;
 	ret = host_parse_reserved_regions((const char *)text, len, source, out, warn);
 	free(text);
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	/* This host's own windows: the VMM may move them (reserved files' may not). */
+	host_mark_msi_windows(out, from, source);
+	return 0;
 }
 
 int sysfs_vfio_cdev(const char *root, const char *bdf, char *name, size_t len)

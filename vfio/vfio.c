@@ -24,7 +24,8 @@ struct vfio_state {
 };
 
 static int attach_devices(struct vfio_state *s, const char *const *devices,
-			  unsigned int ndevices, enum vfio_backend asked, struct host_holes *host)
+			  unsigned int ndevices, enum vfio_backend asked,
+			  const struct vfio_msi_chooser *msi, struct host_holes *host)
 {
 	enum vfio_backend backend;
 	int err;
@@ -41,11 +42,12 @@ static int attach_devices(struct vfio_state *s, const char *const *devices,
 	if (!s->iommu)
 		return -ENODEV;
 	pr_debug("IOMMU backend: %s", vfio_backend_name(backend));
-	return vfio_iommu_attach_all(s->iommu, "/sys", s->bdfs, s->nbdfs, host);
+	return vfio_iommu_attach_all(s->iommu, "/sys", s->bdfs, s->nbdfs, msi, host);
 }
 
 int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backend backend,
-	      struct host_holes *host, struct vfio_state **out)
+	      const struct vfio_msi_chooser *msi, struct host_holes *host,
+	      struct vfio_state **out)
 {
 	struct vfio_state *s;
 
@@ -58,11 +60,12 @@ int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backe
 	if (!s)
 		return -ENOMEM;
 	*out = s;
-	return attach_devices(s, devices, ndevices, backend, host);
+	return attach_devices(s, devices, ndevices, backend, msi, host);
 }
 
 int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
-			   enum vfio_backend asked, struct host_holes *host, struct vfio_probe *out)
+			   enum vfio_backend asked, const struct vfio_msi_chooser *msi,
+			   struct host_holes *host, struct vfio_probe *out)
 {
 	char bdfs[VFIO_MAX_DEVICES][BDF_LEN];
 	struct host_holes probed = *host;
@@ -85,7 +88,7 @@ int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
 		return err;
 	/* Failing from here is expected (not bound, in use, not root): `run` reports it. */
 	log_quiet_begin();
-	if (vfio_open(devices, ndevices, out->backend, &probed, &s) == 0) {
+	if (vfio_open(devices, ndevices, out->backend, msi, &probed, &s) == 0) {
 		out->checked = true;
 		out->source = s->iommu->ops->name;
 		*host = probed;

@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "host_collect.h"
+#include "iommu.h"
 
 struct vm;
 struct pci_bus;
@@ -25,11 +26,14 @@ struct vfio_state;
 /*
  * Attaches devices (PCI addresses as given, already checked by
  * vfio_collect_host_holes) to the IOMMU backend (--vfio-backend; auto
- * picks one) and adds its IOVA ranges to host. *out is set even on
+ * picks one) and adds its IOVA ranges to host. Between bind and attach
+ * the MSI window is moved where msi chooses, if the host lets it
+ * (host->msi_window_placed then says where). *out is set even on
  * failure, for vfio_close().
  */
 int vfio_open(const char *const *devices, unsigned int ndevices, enum vfio_backend backend,
-	      struct host_holes *host, struct vfio_state **out);
+	      const struct vfio_msi_chooser *msi, struct host_holes *host,
+	      struct vfio_state **out);
 
 /*
  * For `vmm plan`: the backend run would use, and the IOVA ranges it would
@@ -46,7 +50,8 @@ struct vfio_probe {
 };
 
 int vfio_probe_iova_ranges(const char *const *devices, unsigned int ndevices,
-			   enum vfio_backend asked, struct host_holes *host, struct vfio_probe *out);
+			   enum vfio_backend asked, const struct vfio_msi_chooser *msi,
+			   struct host_holes *host, struct vfio_probe *out);
 
 int vfio_attach(struct vfio_state *s, struct vm *vm, struct pci_bus *bus);
 /* After the vCPUs and interrupt controller exist: arms INTx. */

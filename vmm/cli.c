@@ -40,6 +40,11 @@ void cli_usage(FILE *out)
 		"                       opened, else legacy\n"
 		"      --reserved FILE  more host reserved regions, in the format of\n"
 		"                       /sys/kernel/iommu_groups/N/reserved_regions (repeatable)\n"
+		"      --msi-window auto|host|ADDR[,SIZE]\n"
+		"                       where the host IOMMU maps MSI doorbells for --vfio devices:\n"
+		"                       auto (default): chosen by the VMM where the host lets it\n"
+		"                       (arm64 iommufd with IOMMU_OPTION_SW_MSI_START), else the\n"
+		"                       host's; host: the host's; ADDR: there (1 MiB aligned)\n"
 		"      --console serial|virtio   guest console device (default serial)\n"
 		"      --sandbox kill|log|off    seccomp filters on every VMM thread after set-up\n"
 		"                       (default kill: a forbidden system call ends the VMM, exit 159;\n"
@@ -110,7 +115,8 @@ static const char *refused_option(char *const *args, const char *shortopts, char
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND, OPT_MEM_BACKING };
+       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND, OPT_MSI_WINDOW,
+       OPT_MEM_BACKING };
 
 /*
  * PATH[,ro|,rw][,queues=N]: options are taken from the end, so a path
@@ -145,6 +151,32 @@ static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t 
 		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro][,queues=N]");
 	cfg->ndisks++;
 	return 0;
+}
+
+/* auto | host | ADDR[,SIZE]: ADDR a number (0x for hex), SIZE as for -m but in bytes. */
+static int parse_msi_window(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	char addr[32], *end;
+
+	cfg->msi_window_addr = cfg->msi_window_size = 0;
+	if (!strcmp(arg, "auto") || !strcmp(arg, "host")) {
+		cfg->msi_window = arg[0] == 'a' ? VFIO_MSI_AUTO : VFIO_MSI_HOST;
+		return 0;
+	}
+	snprintf(addr, sizeof(addr), "%.*s", comma ? (int)(comma - arg) : (int)strlen(arg), arg);
+	errno = 0;
+	if (!addr[0] || addr[0] == '-' || addr[0] == '+' || (comma && comma - arg >= (long)sizeof(addr)))
+		goto bad;
+	cfg->msi_window_addr = strtoull(addr, &end, 0);
+	if (*end || errno)
+		goto bad;
+	if (comma && (parse_size(comma + 1, &cfg->msi_window_size) || !cfg->msi_window_size))
+		goto bad;
+	cfg->msi_window = VFIO_MSI_AT;
+	return 0;
+bad:
+	return fail(err, errlen, "bad --msi-window '%s'; use auto, host or ADDR[,SIZE], e.g. 0x30000000,1M", arg);
 }
 
 static int parse_mac(const char *text, u8 mac[6])
@@ -207,6 +239,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "vfio", required_argument, NULL, OPT_VFIO },
 		{ "vfio-backend", required_argument, NULL, OPT_VFIO_BACKEND },
 		{ "reserved", required_argument, NULL, OPT_RESERVED },
+		{ "msi-window", required_argument, NULL, OPT_MSI_WINDOW },
 		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "addr-bits", required_argument, NULL, OPT_ADDR_BITS },
@@ -321,6 +354,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				cfg->vfio_backend = VFIO_BACKEND_LEGACY;
 			else
 				return fail(err, errlen, "bad --vfio-backend '%s'; use auto, iommufd or legacy", optarg);
+			break;
+		case OPT_MSI_WINDOW:
+			if (parse_msi_window(optarg, cfg, err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_RESERVED:
 			if (cfg->nreserved == MAX_RESERVED_FILES)

@@ -9,6 +9,7 @@
 #include "sandbox/sandbox.h"
 #include "vfio/backend.h"
 #include "vfio/host_collect.h"
+#include "vfio/iommu.h"
 
 enum vmm_command { CMD_RUN, CMD_PLAN, CMD_HELP, CMD_VERSION, CMD_VFIO_BIND, CMD_VFIO_UNBIND };
 
@@ -35,6 +36,8 @@ struct vm_config {
 	const char *vfio[MAX_VFIO];          /* PCI addresses as given */
 	unsigned int nvfio;
 	enum vfio_backend vfio_backend;      /* --vfio-backend; default auto */
+	enum vfio_msi_mode msi_window;       /* --msi-window; default auto */
+	u64 msi_window_addr, msi_window_size; /* VFIO_MSI_AT; size 0: the host's */
 	const char *reserved_files[MAX_RESERVED_FILES];
 	unsigned int nreserved;
 	bool no_rng;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -24,8 +25,14 @@
 #include "vfio/host_collect.h"
 #include "vfio/vfio.h"
 
-int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
-		 const struct boot_images *img, struct memory_plan *plan)
+/*
+ * The request for cfg on the board called arch (NULL: this binary's). The
+ * MSI window: where passthrough moved it, else where the user asked, else
+ * the host's.
+ */
+static int plan_request_for(const struct vm_config *cfg, const char *arch,
+			    const struct host_holes *host, const struct board_layout **out,
+			    struct plan_request *req_out, struct memory_plan *plan)
 {
 	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
 	struct plan_request req = {
@@ -33,6 +40,17 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 		.addr_bits = cfg->addr_bits, .bank_align = cfg->mem_backing.page_size,
 	};
 	bool native = layout == board_native.layout;
+
+	if (host && host->msi_window_placed) {
+		/* The devices have it: the plan keeps it where the planner chose it. */
+		req.msi_window = PLAN_MSI_CHOSEN;
+		req.msi_window_addr = host->msi_window_start;
+		req.msi_window_size = host->msi_window_placed_size;
+	} else if (cfg->msi_window == VFIO_MSI_AT) {
+		req.msi_window = PLAN_MSI_AT;
+		req.msi_window_addr = cfg->msi_window_addr;
+		req.msi_window_size = cfg->msi_window_size;
+	}
 
 	/* This host's KVM sets the limit of its own guests; another board's plan uses its default. */
 	if (native && !req.addr_bits)
@@ -48,7 +66,75 @@ int machine_plan(const struct vm_config *cfg, const char *arch, const struct hos
 			 board_layout_names());
 		return -EINVAL;
 	}
-	return board_plan_boot(layout, &req, img, plan);
+	*out = layout;
+	*req_out = req;
+	return 0;
+}
+
+int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
+		 const struct boot_images *img, struct memory_plan *plan)
+{
+	const struct board_layout *layout;
+	struct plan_request req;
+	int err = plan_request_for(cfg, arch, host, &layout, &req, plan);
+
+	return err ? err : board_plan_boot(layout, &req, img, plan);
+}
+
+/*
+ * The planner chooses the MSI window for passthrough (vfio_msi_chooser):
+ * the plan of this configuration on host (its default windows gone), with
+ * the window placed by the board or checked where the user put it.
+ */
+static int choose_msi_window(void *opaque, const struct host_holes *host, u64 size, u64 *start,
+			     u64 *size_out)
+{
+	const struct machine_msi *c = opaque;
+	const struct board_layout *layout;
+	const struct plan_region *window;
+	struct plan_request req;
+	struct memory_plan *plan = malloc(sizeof(*plan));
+	int err;
+
+	if (!plan)
+		return -ENOMEM;
+	err = plan_request_for(c->cfg, c->arch, host, &layout, &req, plan);
+	if (!err) {
+		if (c->cfg->msi_window != VFIO_MSI_AT) {
+			req.msi_window = PLAN_MSI_AUTO;
+			req.msi_window_size = ALIGN_UP(MAX(size, PLAN_MSI_WINDOW_ALIGN),
+						       PLAN_MSI_WINDOW_ALIGN);
+		} else if (!req.msi_window_size) {
+			req.msi_window_size = ALIGN_UP(MAX(size, PLAN_MSI_WINDOW_ALIGN),
+						       PLAN_MSI_WINDOW_ALIGN);
+		}
+		err = board_plan(layout, &req, plan);
+	}
+	window = err ? NULL : plan_find(plan, PLAN_MSI_WINDOW);
+	if (err)
+		pr_err("%s", plan->error);
+	else if (!window)
+		err = -ENOSPC; /* the board places one whenever asked */
+	if (window) {
+		*start = window->start;
+		*size_out = window->size;
+	}
+	free(plan);
+	return err;
+}
+
+void machine_msi_chooser(const struct vm_config *cfg, const char *arch, struct machine_msi *ctx,
+			 struct vfio_msi_chooser *out)
+{
+	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
+
+	ctx->cfg = cfg;
+	ctx->arch = arch;
+	*out = (struct vfio_msi_chooser){ .mode = cfg->msi_window, .choose = choose_msi_window,
+					  .opaque = ctx };
+	/* auto keeps a window the architecture fixes (x86); an address is refused by the plan. */
+	if (cfg->msi_window == VFIO_MSI_AUTO && (!layout || layout->msi_window_fixed))
+		out->mode = VFIO_MSI_HOST;
 }
 
 /* Before any thread exists: the SIGSYS reporter, or the LOG supervisor. */
@@ -69,7 +155,11 @@ static int collect_host_holes(struct machine *m)
 
 static int open_passthrough(struct machine *m)
 {
-	return vfio_open(m->cfg->vfio, m->cfg->nvfio, m->cfg->vfio_backend, &m->host, &m->vfio);
+	struct vfio_msi_chooser msi;
+
+	machine_msi_chooser(m->cfg, NULL, &m->msi, &msi);
+	return vfio_open(m->cfg->vfio, m->cfg->nvfio, m->cfg->vfio_backend, &msi, &m->host,
+			 &m->vfio);
 }
 
 static void close_passthrough(struct machine *m)

@@ -15,6 +15,13 @@
 
 struct device_set;
 struct vfio_state;
+struct vfio_msi_chooser;
+
+/* What the MSI window chooser plans with. */
+struct machine_msi {
+	const struct vm_config *cfg;
+	const char *arch;
+};
 
 struct machine {
 	const struct vm_config *cfg;
@@ -29,6 +36,7 @@ struct machine {
 	int signal_fd;                /* SIGTERM, SIGINT, SIGHUP */
 	int timer_fd;                 /* --timeout */
 	enum sandbox_mode sandbox;    /* what sandbox_prepare() settled for */
+	struct machine_msi msi;
 };
 
 /*
@@ -37,6 +45,13 @@ struct machine {
  */
 int machine_plan(const struct vm_config *cfg, const char *arch, const struct host_holes *host,
 		 const struct boot_images *img, struct memory_plan *plan);
+
+/*
+ * The MSI window chooser of --msi-window for cfg on the board called arch
+ * (NULL: this binary's): the planner places the window (ctx is its state).
+ */
+void machine_msi_chooser(const struct vm_config *cfg, const char *arch, struct machine_msi *ctx,
+			 struct vfio_msi_chooser *out);
 
 /* Builds, runs and tears down the VM; returns the process exit status. */
 int machine_run(const struct vm_config *cfg);

@@ -24,6 +24,8 @@ static int cmd_plan(const struct vm_config *cfg)
 	struct host_holes host;
 	struct vfio_probe probe;
 	struct plan_iommu iommu;
+	struct machine_msi msi_ctx;
+	struct vfio_msi_chooser msi;
 	u64 guest[HOST_MAX_BARS];
 	int err;
 
@@ -31,7 +33,8 @@ static int cmd_plan(const struct vm_config *cfg)
 				    "/sys", &host))
 		return EXIT_FAILURE_VMM;
 	/* The IOMMU backend's IOVA ranges too, when the devices are free to open. */
-	if (vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, cfg->vfio_backend, &host, &probe))
+	machine_msi_chooser(cfg, cfg->arch, &msi_ctx, &msi);
+	if (vfio_probe_iova_ranges(cfg->vfio, cfg->nvfio, cfg->vfio_backend, &msi, &host, &probe))
 		return EXIT_FAILURE_VMM;
 	if (cfg->nvfio && !probe.checked)
 		fprintf(stderr, "vmm: note: IOVA ranges not checked (devices not bound to vfio-pci, in use, or not root); 'run' checks them\n");

@@ -61,6 +61,14 @@ static unsigned int sorted_placements(const struct memory_plan *plan,
 	return plan->nplacements;
 }
 
+/* Why the board's MSI window cannot move, or NULL (the window rows say who chose it). */
+static const char *msi_window_fixed(const struct memory_plan *plan)
+{
+	const struct board_layout *layout = board_layout_find(plan->arch);
+
+	return layout ? layout->msi_window_fixed : NULL;
+}
+
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
 		      const struct mem_backing *backing,
 		      const struct plan_iommu *iommu, FILE *out)
@@ -97,6 +105,9 @@ void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
 	fprintf(out, "memory backing: %s; RAM banks start on %s boundaries\n",
 		mem_backing_describe(backing, how, sizeof(how)),
 		format_size(backing->page_size, sz, sizeof(sz)));
+	if (msi_window_fixed(plan))
+		fprintf(out, "MSI IOVA window: fixed by the architecture (%s)\n",
+			msi_window_fixed(plan));
 	if (!iommu)
 		return;
 	for (unsigned int i = 0; i < iommu->nbars; i++) {
@@ -166,6 +177,11 @@ void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
 		backing->kind == MEM_BACKING_HUGETLB ||
 				(backing->kind == MEM_BACKING_THP && backing->thp_memfd) ?
 			"true" : "false");
+	fprintf(out, ", \"msi_window_fixed\": ");
+	if (msi_window_fixed(plan))
+		print_json_string(msi_window_fixed(plan), out);
+	else
+		fprintf(out, "null");
 	fprintf(out, ", \"iommu\": ");
 	if (iommu) {
 		fprintf(out, "{\"backend\": ");

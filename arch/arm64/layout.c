@@ -4,13 +4,12 @@
 
 #include "arch/board.h"
 
-static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_align,
-		      u64 addr_limit,
-		      const char *limit_label,
+static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		      const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		      const struct mmio64_need *mmio64, struct memory_plan *plan)
 {
-	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB;
+	const u64 ecam_size = ARM64_PCI_ECAM_BUSES * MiB, ram_size = req->ram_size;
+	const unsigned int ncpus = req->ncpus;
 	/* Top-down in this order: the biggest, most aligned windows highest. */
 	struct plan_window_request windows[] = {
 		{ .name = PLAN_PCI_ECAM, .label = "PCI ECAM (16 buses)", .kind = REGION_DEVICE,
@@ -35,8 +34,18 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_
 		/* Sized by board_mmio64_window. */
 		{ .name = PLAN_PCI_MMIO64, .label = "PCI 64-bit MMIO window", .kind = REGION_DEVICE,
 		  .placement = PLACE_ABOVE_RAM },
+		/*
+		 * The MSI IOVA window the VMM chose: top-down below the other
+		 * device windows, so RAM stays one bank from 0; or where asked.
+		 * Last: left out when the host's stays.
+		 */
+		{ .name = PLAN_MSI_WINDOW, .label = req->msi_window_label, .kind = REGION_HOLE,
+		  .placement = req->msi_window == PLAN_MSI_AUTO ? PLACE_TOP_DOWN_BELOW : PLACE_FIXED,
+		  .addr = req->msi_window_addr, .max_end = ARM64_HIGH_RAM_BASE,
+		  .size = req->msi_window_size, .align = PLAN_MSI_WINDOW_ALIGN,
+		  .ends_low_ram = true },
 	};
-	board_mmio64_window(mmio64, ARM64_PCI_MMIO64_SIZE, &windows[ARRAY_SIZE(windows) - 1]);
+	board_mmio64_window(mmio64, ARM64_PCI_MMIO64_SIZE, &windows[ARRAY_SIZE(windows) - 2]);
 	const struct plan_policy policy = {
 		.arch = "arm64",
 		.addr_limit = addr_limit,
@@ -44,11 +53,12 @@ static int arm64_plan(u64 ram_size, unsigned int ncpus, u64 ram_align, u64 bank_
 		.ram_base = 0,
 		.high_ram_base = ARM64_HIGH_RAM_BASE,
 		/* At least 64 KiB (arm64_layout.ram_align), so any guest kernel can map every bank. */
-		.ram_align = ram_align,
-		.bank_align = bank_align,
+		.ram_align = req->page_size,
+		.bank_align = req->bank_align,
 		.min_low_ram = 64 * MiB,
 		.windows = windows,
-		.nwindows = ARRAY_SIZE(windows),
+		/* The MSI window is last: left out when the host's stays. */
+		.nwindows = ARRAY_SIZE(windows) - (req->msi_window == PLAN_MSI_HOST),
 	};
 
 	return plan_build(&policy, ram_size, forbidden, nforbidden, plan);
@@ -62,8 +72,7 @@ static unsigned int default_ipa_bits(void)
 static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		       struct memory_plan *plan)
 {
-	return arm64_plan(req->ram_size, req->ncpus, req->page_size, req->bank_align, addr_limit,
-			  limit_label, req->host ? req->host->holes : NULL,
+	return arm64_plan(req, addr_limit, limit_label, req->host ? req->host->holes : NULL,
 			  req->host ? req->host->n : 0, req->mmio64, plan);
 }
 

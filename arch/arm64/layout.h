@@ -8,8 +8,10 @@
  * distributor and redistributors, ITS, UART, ECAM, 32-bit MMIO) is placed
  * by the planner top-down below 4 GiB, around the host's holes; RAM fills
  * what is left from 0 and continues at 4 GiB; 64-bit MMIO goes above RAM.
- * With an SMMU's software-MSI window at 0x8000000 the guest simply sees
- * a hole in its RAM there.
+ * With an SMMU's software-MSI window at 0x8000000 the guest sees a hole
+ * in its RAM there, unless the host lets the VMM move that window
+ * (PLAN_MSI_WINDOW): then it sits with the device windows below 4 GiB
+ * and RAM is one bank from 0.
  */
 #ifndef ARCH_ARM64_LAYOUT_H
 #define ARCH_ARM64_LAYOUT_H

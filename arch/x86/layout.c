@@ -106,6 +106,7 @@ const struct board_layout x86_layout = {
 	.name = "x86_64",
 	.default_addr_bits = x86_host_phys_bits,
 	.ram_align = 4 * KiB,
+	.msi_window_fixed = "0xfee00000-0xfeefffff, the LAPIC's MSI range that VT-d and AMD-Vi interrupt remapping decode",
 	.plan = layout_plan,
 	.place_boot = x86_place_boot,
 };

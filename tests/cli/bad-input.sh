@@ -44,6 +44,9 @@ expect "-c 0 is a usage error" 2 "bad CPU count" -- run -k "$KERNEL" -c 0
 expect "-c above the limit is a usage error" 2 "bad CPU count" -- run -k "$KERNEL" -c 100000
 expect "-m garbage is a usage error" 2 "bad memory size" -- run -k "$KERNEL" -m lots
 expect "an unknown --vfio-backend is a usage error" 2 "bad --vfio-backend 'type1'; use auto, iommufd or legacy" -- run -k "$KERNEL" --vfio-backend type1
+expect "garbage --msi-window is a usage error" 2 "bad --msi-window 'anywhere'; use auto, host or ADDR" -- plan --msi-window anywhere
+expect "a misaligned --msi-window is refused" 1 "start and size must be multiples of 1 MiB" -- plan --arch arm64 --msi-window 0x30080000
+expect "an --msi-window inside guest RAM is refused, naming it" 1 "overlaps guest RAM 0x0-0x3fffffff" -- plan --arch arm64 -m 1G --msi-window 0x8000000
 expect "missing kernel file" 1 "cannot open kernel" -- run -k "$tmp/nonexistent"
 expect "a text file is not a bzImage" 1 "not a Linux bzImage" -- run -k "$tmp/text"
 expect "a 100-byte file is too small" 1 "too small" -- run -k "$tmp/tiny"

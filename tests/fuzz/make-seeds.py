@@ -26,8 +26,18 @@ MiB, GiB = 1 << 20, 1 << 30
 
 # --- planner -----------------------------------------------------------------
 
-def plan(arm64, ram, ncpus=1, bits=40, iova_limit=0, holes=(), page_shift=0):
-    out = (u8(1 if arm64 else 0) + u64(ram) + u8(ncpus) + u8(bits) + u8(page_shift) +
+def plan(arm64, ram, ncpus=1, bits=40, iova_limit=0, holes=(), page_shift=0, msi=None):
+    # msi: None (the host's window), ("auto", size_mib), (addr, size_mib) or
+    # ("chosen", addr, size_mib): where the board placed it before
+    board = 1 if arm64 else 0
+    extra = b""
+    if msi is not None and msi[0] == "chosen":
+        board |= 6
+        extra = u64(msi[1]) + u8(msi[2])
+    elif msi is not None:
+        board |= 2 if msi[0] == "auto" else 4
+        extra = u64(0 if msi[0] == "auto" else msi[0]) + u8(msi[1])
+    out = (u8(board) + extra + u64(ram) + u8(ncpus) + u8(bits) + u8(page_shift) +
            u64(iova_limit))
     for start, size, fw in holes:
         out += u64(start) + u64(size) + u8(fw)
@@ -49,6 +59,14 @@ def planner():
                                 holes=[(0x8000000, 0x100000, 1)]),
         "x86-64k-pages": plan(False, 2 * GiB, 1, page_shift=16),
         "x86-top-hole": plan(False, 6 * GiB, 1, holes=[(0x8000000000, 0xffffff8000000000, 1)]),
+        # The MSI window the VMM chooses (holes' flag bit 1: a host default window).
+        "arm64-msi-auto": plan(True, 1 * GiB, 2, msi=("auto", 1),
+                               holes=[(0x50000000, 0x200000, 1)]),
+        "arm64-msi-at": plan(True, 512 * MiB, 2, msi=(0x30000000, 2)),
+        "arm64-msi-at-ram": plan(True, 1 * GiB, 2, msi=(0x8000000, 1)),
+        "arm64-msi-host-default": plan(True, 1 * GiB, 2, holes=[(0x8000000, 0x100000, 3)]),
+        "x86-msi-at": plan(False, 1 * GiB, 1, msi=(0x30000000, 1)),
+        "arm64-msi-chosen-4g": plan(True, 4 * GiB, 2, msi=("chosen", 0xfee00000, 1)),
     }
     repro = {
         # No vCPU: the GIC redistributor window had size 0.
@@ -59,6 +77,10 @@ def planner():
         "huge-iova-limit": plan(True, 0xffffffff2ce00000, 1, 52, iova_limit=0xffffffffffffffff),
         # The whole space reserved: the plan fails.
         "whole-space-hole": plan(False, 256 * MiB, 1, holes=[(0, 0xffffffffffffffff, 1)]),
+        # A window planned again where it was chosen, now under a host hole: it
+        # was placed there anyway (fixed windows may share holes' addresses).
+        "msi-chosen-under-a-hole": plan(True, 512 * MiB, 2, holes=[(0x1000003d, 0x9e000000, 0)],
+                                        msi=("chosen", 0x30000000, 0)),
     }
     return seeds, repro
 
@@ -177,6 +199,8 @@ def cli():
         "run-fast": argv("run", "-k", "bz", "--disk", "c.img,queues=4,ro", "--mem-backing",
                          "hugetlb=1G"),
         "plan": argv("plan", "-m", "2G", "--json", "--arch", "arm64"),
+        "plan-msi-window": argv("plan", "--arch", "arm64", "--msi-window", "0x30000000,2M",
+                                "--msi-window=host", "--msi-window", "auto"),
         "vfio-bind": argv("vfio-bind", "0000:01:00.0"),
         "help": argv("--help"),
         "version": argv("version"),

@@ -5,6 +5,10 @@
 # VFIO_BACKEND=iommufd (on an L1 with the self-built iommufd kernel, see
 # run-integration-arm64.sh): the passthrough runs use iommufd, and the VMM
 # must hold /dev/iommu and the NIC's cdev, no group or container.
+# MSI_WINDOW=moved (on the L1 kernel with the iommufd sw-msi patches, see
+# run-integration-arm64.sh ARM64_SWMSI=1): the VMM chooses the MSI window,
+# guest RAM is one bank across 0x8000000; otherwise the host's window and
+# the hole stay, and --msi-window ADDR is refused.
 # The binary of this checkout (L1 sees the outer folders at their paths).
 vmm=${VMM_ARM64:-$(cd "$(dirname "$0")/../.." && pwd)/build/arm64/vmm-static}
 nic=${VFIO_NIC:-0000:00:01.0}
@@ -76,12 +80,22 @@ check "vfio-bind hands the NIC to vfio-pci (arm64: the group appears on binding)
 	sh -c "readlink /sys/bus/pci/devices/$nic/driver | grep -q vfio-pci"
 # shellcheck disable=SC2086 # $backend is empty or two words
 "$vmm" plan -m 1G --vfio "$nic" $backend > "$out/plan.log" 2>&1
-check "plan shows the SMMU MSI window as a hole at 0x8000000" \
-	grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host msi" "$out/plan.log"
 check "plan says the IOMMU backend is $expect" grep -q "^IOMMU backend: $expect (IOVA ranges from" "$out/plan.log"
-[ "$expect" != iommufd ] ||
-	check "plan names the iommufd IOAS as the source of the SMMU MSI-window hole" \
-		grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host IOVA gap (iommufd IOAS)" "$out/plan.log"
+if [ "${MSI_WINDOW:-host}" = moved ]; then
+	grep "MSI IOVA window\|ram " "$out/plan.log"
+	check "plan shows the MSI window the VMM chose" \
+		grep -q "^0x[0-9a-f]*  0x[0-9a-f]*  *1 MiB  hole .*MSI IOVA window (chosen by vmm)" "$out/plan.log"
+	check "plan has no hole at the host's default window 0x8000000" \
+		sh -c "! grep -q '^0x0000000008000000 .*hole' '$out/plan.log'"
+	check "plan: guest RAM is one bank from 0 across 0x8000000" \
+		grep -q "^0x0000000000000000  0x000000003fffffff .*ram " "$out/plan.log"
+else
+	check "plan shows the SMMU MSI window as a hole at 0x8000000" \
+		grep -q "0x0000000008000000  0x00000000080fffff .*hole .*MSI IOVA window (host default, iommu group" "$out/plan.log"
+	[ "$expect" != iommufd ] ||
+		check "plan names the iommufd IOAS as the source of the SMMU MSI-window hole" \
+			grep -q "0x0000000008000000  0x00000000080fffff .*hole .*host IOVA gap (iommufd IOAS)" "$out/plan.log"
+fi
 # In the background: what the VMM holds is read while the guest runs.
 # shellcheck disable=SC2086
 boot vfio '
@@ -120,9 +134,45 @@ fi
 check "the guest's e1000e driver binds the passed-through NIC" has vfio "eth0: Intel(R) PRO/1000"
 check "the guest pings 10.0.2.2 through the NIC" has vfio PING=ok
 check "the NIC's MSI-X vectors are ITS MSIs counting in the guest" test "$(value vfio NIC_IRQS)" -gt 0
-check "guest RAM has a hole at the SMMU MSI window (/proc/iomem)" \
-	sh -c "grep -q '^ *00000000-07ffffff : System RAM' '$out/vfio.log' && grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
+echo "   (guest System RAM: $(grep 'System RAM' "$out/vfio.log" | tr -d '\r' | sed 's/^ *//' | tr '\n' ';'))"
+if [ "${MSI_WINDOW:-host}" = moved ]; then
+	check "guest RAM is one bank across 0x8000000 (/proc/iomem)" \
+		sh -c "grep -q '^ *00000000-3fffffff : System RAM' '$out/vfio.log' && ! grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
+else
+	check "guest RAM has a hole at the SMMU MSI window (/proc/iomem)" \
+		sh -c "grep -q '^ *00000000-07ffffff : System RAM' '$out/vfio.log' && grep -q '^ *08100000-[0-9a-f]* : System RAM' '$out/vfio.log'"
+fi
 expect_eq "passthrough guest powers off" 0 "$(cat "$out/vfio.rc")"
+
+# 3b. The MSI window where the user puts it, and where it cannot go.
+if [ "${MSI_WINDOW:-host}" = moved ]; then
+	# shellcheck disable=SC2086
+	"$vmm" plan -m 512M --vfio "$nic" $backend --msi-window 0x30000000 > "$out/plan-at.log" 2>&1
+	check "plan --msi-window 0x30000000 puts the chosen window there" \
+		grep -q "^0x0000000030000000  0x00000000300fffff .*hole .*MSI IOVA window (chosen by vmm)" "$out/plan-at.log"
+	# shellcheck disable=SC2086
+	boot msiat '
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 1
+ping -c 3 -W 3 10.0.2.2 && echo PING=ok
+awk "/ITS.*eth0/ { n += \$2 + \$3 } END { print \"NIC_IRQS=\" n }" /proc/interrupts
+grep "System RAM" /proc/iomem
+' -c 2 -m 512M --vfio "$nic" $backend --msi-window 0x30000000
+	check "with --msi-window 0x30000000 the guest pings through the NIC" has msiat PING=ok
+	check "with --msi-window 0x30000000 the NIC's MSI-X vectors count in the guest" \
+		test "$(value msiat NIC_IRQS)" -gt 0
+	check "with --msi-window 0x30000000 guest RAM is one bank (/proc/iomem)" \
+		grep -q '^ *00000000-1fffffff : System RAM' "$out/msiat.log"
+	expect_eq "the --msi-window 0x30000000 guest powers off" 0 "$(cat "$out/msiat.rc")"
+	# shellcheck disable=SC2086
+	boot msibad 'true' -m 1G --vfio "$nic" $backend --msi-window 0x8000000
+	check "--msi-window inside guest RAM is refused in one line naming RAM" \
+		sh -c "[ \$(cat '$out/msibad.rc') != 0 ] && grep -q 'error: --msi-window 0x8000000-0x80fffff overlaps guest RAM' '$out/msibad.log'"
+else
+	# shellcheck disable=SC2086
+	boot msibad 'true' -m 512M --vfio "$nic" $backend --msi-window 0x30000000
+	check "--msi-window ADDR on a host that cannot move the window is refused in one line" \
+		sh -c "[ \$(cat '$out/msibad.rc') != 0 ] && grep -q 'error: --msi-window ADDR: .*cannot move the MSI window' '$out/msibad.log'"
+fi
 
 # 4. INTx: the same NIC with MSI off in the guest, through the interrupt-map SPIs.
 PARAMS=pci=nomsi

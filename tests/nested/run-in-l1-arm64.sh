@@ -49,6 +49,9 @@
 #                         stdin; Ctrl-A x quits QEMU); no timeouts
 #   VMM_TEST_LOG_DIR=/tmp where the console log goes (path printed at the end)
 #   VMM_CACHE             image cache root, see guest-images/build-arm64.sh
+#   VMM_L1_KERNEL_ARM64=iommufd|swmsi  boot L1 on a self-built kernel (see
+#                         guest-images/build-arm64.sh); exit 3 when swmsi
+#                         cannot be built here (its patches are missing)
 #   VMM_L1_KERNEL_META_ARM64=linux-image-6.12-arm64-16k
 #                         boot L1 on another kernel flavour (16 KiB pages);
 #                         the L2 guest keeps the 4 KiB kernel
@@ -75,7 +78,12 @@ cpu=${L1_CPU:-max}
 interactive=${L1_INTERACTIVE:-0}
 logdir=${VMM_TEST_LOG_DIR:-/tmp}
 
-images=$("$root/guest-images/build-arm64.sh" --print) || die125 "guest-images/build-arm64.sh failed"
+images=$("$root/guest-images/build-arm64.sh" --print)
+case $? in
+0) ;;
+3) exit 3 ;; # a test kernel this machine cannot build; build-host-kernel.sh said why
+*) die125 "guest-images/build-arm64.sh failed" ;;
+esac
 eval "$images"
 
 # --- encode the command for L1's /init (see guest-images/l1/init) --------

@@ -47,7 +47,10 @@ check "vmm vfio-bind hands the NIC to vfio-pci" \
 	check "vmm vfio-bind names the NIC's cdev" grep -q ", cdev /dev/vfio/devices/vfio[0-9]*$" "$out/bind.txt"
 
 "$vmm" plan -m 512M --vfio "$nic" "${backend_args[@]}" > "$out/plan.txt" 2>&1
-check "plan --vfio shows the host MSI window as a hole" grep -q "hole .*host msi (iommu group" "$out/plan.txt"
+check "plan --vfio shows the host MSI window as a hole" \
+	grep -q "hole .*MSI IOVA window (host default, iommu group" "$out/plan.txt"
+check "plan --vfio says the MSI window is fixed by the architecture on x86" \
+	grep -q "^MSI IOVA window: fixed by the architecture (0xfee00000-0xfeefffff" "$out/plan.txt"
 check "plan --vfio says the IOMMU backend is $expect and read its IOVA ranges" \
 	grep -q "^IOMMU backend: $expect (IOVA ranges from the" "$out/plan.txt"
 if [ "$expect" = iommufd ]; then

@@ -223,6 +223,35 @@ static void vfio_backend_is_auto_unless_named(void **state)
 	assert_non_null(strstr(err, "use auto, iommufd or legacy"));
 }
 
+static void msi_window_is_auto_host_or_an_address(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", NULL), 0);
+	assert_int_equal(cfg.msi_window, VFIO_MSI_AUTO);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window", "host", NULL), 0);
+	assert_int_equal(cfg.msi_window, VFIO_MSI_HOST);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window=auto", NULL), 0);
+	assert_int_equal(cfg.msi_window, VFIO_MSI_AUTO);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window", "0x30000000", NULL), 0);
+	assert_int_equal(cfg.msi_window, VFIO_MSI_AT);
+	assert_int_equal(cfg.msi_window_addr, 0x30000000);
+	assert_int_equal(cfg.msi_window_size, 0);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window", "0x30000000,2M", NULL), 0);
+	assert_int_equal(cfg.msi_window_size, 2 * MiB);
+	/* Alignment is the planner's to check: it names what is in the way too. */
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window", "0x30080000", NULL), 0);
+	const char *bad[] = { "", "anywhere", "0x3z", "-1", "0x30000000,", "0x30000000,0",
+			      "0x30000000,2Q", "0x1ffffffffffffffffff", ",1M" };
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(parse(&cfg, err, "vmm", "plan", "--msi-window", bad[i], NULL),
+				 -EINVAL);
+		assert_non_null(strstr(err, "bad --msi-window"));
+	}
+}
+
 static void sizes_take_binary_suffixes(void **state)
 {
 	u64 v;
@@ -271,6 +300,7 @@ int main(void)
 		cmocka_unit_test(plan_needs_no_kernel),
 		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
 		cmocka_unit_test(vfio_backend_is_auto_unless_named),
+		cmocka_unit_test(msi_window_is_auto_host_or_an_address),
 		cmocka_unit_test(sizes_take_binary_suffixes),
 		cmocka_unit_test(sizes_print_readably),
 	};

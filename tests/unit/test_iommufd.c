@@ -45,6 +45,9 @@ struct fake {
 	struct iommu_ioas_unmap unmaps[8];
 	unsigned int nunmaps;
 	unsigned int dups;
+	int option_errno;               /* IOMMU_OPTION: ENOTTY-like kernel without the series */
+	int set_errno;                  /* IOMMU_OPTION SET answers this */
+	char options[512];              /* every IOMMU_OPTION, ';'-separated */
 };
 
 static struct fake F;
@@ -100,6 +103,35 @@ static int iova_ranges_reply(struct fake *f, struct iommu_ioas_iova_ranges *q)
 	return 0;
 }
 
+/* The sw-msi series: per device, before attach only; START (2) and SIZE (3, MiB). */
+static int option_reply(struct fake *f, struct iommu_option *o)
+{
+	unsigned int n = o->object_id - 10;
+	size_t used = strlen(f->options);
+
+	assert_int_equal(o->size, sizeof(*o));
+	assert_true(n < 8 && f->bound[n]);
+	snprintf(f->options + used, sizeof(f->options) - used, "%s %s dev%u 0x%llx;",
+		 o->op == IOMMU_OPTION_OP_GET ? "GET" : "SET",
+		 o->option_id == 2 ? "START" : o->option_id == 3 ? "SIZE" : "?", o->object_id,
+		 (unsigned long long)o->val64);
+	if (f->option_errno) {
+		errno = f->option_errno;
+		return -1;
+	}
+	if (f->attached[n]) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (o->op == IOMMU_OPTION_OP_SET && f->set_errno) {
+		errno = f->set_errno;
+		return -1;
+	}
+	if (o->op == IOMMU_OPTION_OP_GET)
+		o->val64 = o->option_id == 2 ? 0x8000000 : 0;
+	return 0;
+}
+
 static int fake_ioctl(void *opaque, int fd, unsigned long request, void *arg)
 {
 	struct fake *f = opaque;
@@ -124,6 +156,8 @@ static int fake_ioctl(void *opaque, int fd, unsigned long request, void *arg)
 			assert_true(f->nunmaps < 8);
 			f->unmaps[f->nunmaps++] = *(struct iommu_ioas_unmap *)arg;
 			return 0;
+		case IOMMU_OPTION:
+			return option_reply(f, arg);
 		}
 	} else if (fd >= CDEV_FD_BASE && fd < CDEV_FD_BASE + 8) {
 		unsigned int n = (unsigned int)(fd - CDEV_FD_BASE);
@@ -288,7 +322,174 @@ static int collect(const char *const *bdfs, unsigned int n, const char *const *r
 		assert_int_equal(pci_normalize_bdf(bdfs[i], normalized[i]), 0);
 	*out = vfio_iommufd_open_on(&fake_sys, F.sys, F.dev);
 	assert_non_null(*out);
-	return vfio_iommu_attach_all(*out, F.sys, normalized, n, host);
+	return vfio_iommu_attach_all(*out, F.sys, normalized, n, NULL, host);
+}
+
+/* A chooser as the planner would be: always the same window, counted. */
+static unsigned int chosen;
+
+static int choose_fixed(void *opaque, const struct host_holes *host, u64 size, u64 *start,
+			u64 *size_out)
+{
+	(void)opaque;
+	chosen++;
+	/* The host's default windows are gone before the planner sees the holes. */
+	for (unsigned int i = 0; i < host->n; i++)
+		assert_false(host->holes[i].msi_window);
+	assert_int_equal(size, 1 * MiB);
+	*start = 0x30000000;
+	*size_out = 1 * MiB;
+	return 0;
+}
+
+static int collect_msi(const char *const *bdfs, unsigned int n, enum vfio_msi_mode mode,
+		       struct host_holes *host, struct vfio_iommu **out)
+{
+	const struct vfio_msi_chooser msi = { .mode = mode, .choose = choose_fixed };
+	char normalized[VFIO_MAX_DEVICES][BDF_LEN];
+	int err = vfio_collect_host_holes(NULL, 0, bdfs, n, F.sys, host);
+
+	chosen = 0;
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(pci_normalize_bdf(bdfs[i], normalized[i]), 0);
+	*out = vfio_iommufd_open_on(&fake_sys, F.sys, F.dev);
+	assert_non_null(*out);
+	return vfio_iommu_attach_all(*out, F.sys, normalized, n, &msi, host);
+}
+
+/* An SMMUv3 host: the software MSI window in sysfs, the IOAS gap where it is. */
+static void smmu_device(const char *bdf, int group, int cdev, u64 gap)
+{
+	const struct iommu_iova_range r[] = { { 0, gap - 1 }, { gap + 1 * MiB, 0xffffffffffffULL } };
+
+	add_device(bdf, group, "vfio-pci", cdev);
+	set_group_regions(group, "0x0000000008000000 0x00000000080fffff msi\n");
+	set_ranges(r, 2);
+}
+
+static void a_kernel_without_the_option_keeps_the_host_window(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	F.option_errno = EOPNOTSUPP;
+	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AUTO, &h, &iommu), 0);
+	assert_string_equal(F.options, "GET START dev10 0x0;");
+	assert_int_equal(chosen, 0);
+	assert_false(h.msi_window_placed);
+	assert_true(F.attached[0]);
+	assert_int_equal(h.holes[0].start, 0x8000000);
+	assert_true(h.holes[0].msi_window);
+	assert_string_equal(h.holes[0].label, "MSI IOVA window (host default, iommu group 0)");
+	assert_int_equal(h.msi_window_size, 1 * MiB);
+	iommu->ops->destroy(iommu);
+}
+
+static void the_window_is_set_start_then_size_on_every_device_before_attach(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0", "0000:00:02.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x30000000);
+	smmu_device("0000:00:02.0", 1, 1, 0x30000000);
+	assert_int_equal(collect_msi(bdfs, 2, VFIO_MSI_AUTO, &h, &iommu), 0);
+	assert_int_equal(chosen, 1);
+	/* Probed after each bind; set (START, then SIZE in MiB) before any attach (EBUSY). */
+	assert_string_equal(F.options,
+			    "GET START dev10 0x0;GET START dev11 0x0;"
+			    "SET START dev10 0x30000000;SET SIZE dev10 0x1;"
+			    "SET START dev11 0x30000000;SET SIZE dev11 0x1;");
+	assert_true(F.attached[0] && F.attached[1]);
+	assert_true(h.msi_window_placed);
+	assert_int_equal(h.msi_window_start, 0x30000000);
+	assert_int_equal(h.msi_window_placed_size, 1 * MiB);
+	/* Neither the host default window nor the IOAS gap of the new one is a hole. */
+	for (unsigned int i = 0; i < h.n; i++) {
+		assert_false(h.holes[i].msi_window);
+		assert_false(ranges_overlap(h.holes[i].start, h.holes[i].size, 0x8000000, 1 * MiB));
+		assert_false(ranges_overlap(h.holes[i].start, h.holes[i].size, 0x30000000, 1 * MiB));
+	}
+	iommu->ops->destroy(iommu);
+}
+
+static void host_mode_never_moves_it(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_HOST, &h, &iommu), 0);
+	assert_null(strstr(F.options, "SET"));
+	assert_int_equal(chosen, 0);
+	assert_false(h.msi_window_placed);
+	iommu->ops->destroy(iommu);
+}
+
+static void an_address_on_a_host_that_cannot_move_it_is_one_error(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+	const char *err;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	F.option_errno = EOPNOTSUPP;
+	capture_begin();
+	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AT, &h, &iommu), -EOPNOTSUPP);
+	err = capture_end();
+	assert_int_equal(lines(err), 1);
+	assert_non_null(strstr(err, "cannot move the MSI window"));
+	assert_false(F.attached[0]);
+	iommu->ops->destroy(iommu);
+}
+
+static void eaddrinuse_names_the_region_in_the_way(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+	const char *err;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	set_group_regions(0, "0x0000000008000000 0x00000000080fffff msi\n"
+			     "0x0000000030000000 0x00000000301fffff reserved\n");
+	F.set_errno = EADDRINUSE;
+	capture_begin();
+	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AUTO, &h, &iommu), -EADDRINUSE);
+	err = capture_end();
+	assert_int_equal(lines(err), 1);
+	assert_non_null(strstr(err, "MSI IOVA window 0x30000000-0x300fffff for 0000:00:01.0 overlaps host reserved (iommu group 0) 0x30000000-0x301fffff"));
+	assert_false(F.attached[0]);
+	iommu->ops->destroy(iommu);
+}
+
+static void ebusy_says_the_vmm_set_it_too_late(void **state)
+{
+	const char *bdfs[] = { "0000:00:01.0" };
+	struct host_holes h;
+	struct vfio_iommu *iommu;
+	const char *err;
+
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	F.set_errno = EBUSY;
+	capture_begin();
+	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AUTO, &h, &iommu), -EBUSY);
+	err = capture_end();
+	assert_int_equal(lines(err), 1);
+	assert_non_null(strstr(err, "a bug in the VMM"));
+	iommu->ops->destroy(iommu);
 }
 
 /* The hole row of the plan that starts at addr (windows may share its addresses). */
@@ -339,7 +540,7 @@ static void gaps_between_ranges_are_holes_named_after_the_ioas(void **state)
 	assert_int_equal(F.range_queries, 2); /* the count, then the ranges */
 
 	assert_int_equal(h.n, 2);
-	assert_string_equal(h.holes[0].label, "host msi (iommu group 1)");
+	assert_string_equal(h.holes[0].label, "MSI IOVA window (host default, iommu group 1)");
 	assert_int_equal(h.holes[1].start, 0xfee00000);
 	assert_int_equal(h.holes[1].size, 0x100000);
 	assert_string_equal(h.holes[1].label, "host IOVA gap (iommufd IOAS)");
@@ -349,7 +550,7 @@ static void gaps_between_ranges_are_holes_named_after_the_ioas(void **state)
 	assert_int_equal(plan_x86(&h, 6 * GiB, &plan), 0);
 	r = hole_at(&plan, 0xfee00000);
 	assert_non_null(r);
-	assert_string_equal(r->label, "host msi (iommu group 1), host IOVA gap (iommufd IOAS)");
+	assert_string_equal(r->label, "MSI IOVA window (host default, iommu group 1), host IOVA gap (iommufd IOAS)");
 	assert_no_ram_in(&plan, 0xfee00000, 0x100000);
 	assert_int_equal(plan.addr_limit, 0x8000000000ULL);
 	assert_non_null(strstr(plan.addr_limit_label, "iommufd IOAS"));
@@ -687,6 +888,12 @@ static void cdevs_are_found_in_sysfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(a_kernel_without_the_option_keeps_the_host_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_window_is_set_start_then_size_on_every_device_before_attach, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_mode_never_moves_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_address_on_a_host_that_cannot_move_it_is_one_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(eaddrinuse_names_the_region_in_the_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(ebusy_says_the_vmm_set_it_too_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(gaps_between_ranges_are_holes_named_after_the_ioas,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(several_gaps_split_ram_on_arm64, setup, teardown),
