@@ -186,7 +186,7 @@ test: deps
 	-$(MAKE) integration-test-passthrough
 	-$(MAKE) integration-test-arm64
 	-$(MAKE) integration-test-passthrough-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-thp integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh
