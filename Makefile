@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -142,12 +142,19 @@ cli-test: deps all
 integration-test: deps all
 	bash tests/nested/run-integration.sh
 
+# One nested suite alone, in its own L1 (make test runs them with the rest).
+integration-hostile: deps all
+	NESTED_SUITES=hostile bash tests/nested/run-integration.sh
+
+integration-faults: deps all
+	NESTED_SUITES=faults bash tests/nested/run-integration.sh
+
 # The passthrough suite under iommufd, on an L1 kernel built from
 # linux-source-6.12 (once, ~11 min, then cached: build-host-kernel.sh).
 integration-test-iommufd: deps all
 	bash tests/nested/run-integration-iommufd.sh
 
-# The core suite on thp and on hugetlb (2 MiB pages reserved in L1).
+# The core suite on hugetlb (2 MiB pages reserved in L1) and the backings' checks.
 integration-test-mem-backing: deps all
 	bash tests/nested/run-integration-mem-backing.sh
 
@@ -186,7 +193,7 @@ test: deps
 	-$(MAKE) integration-test-passthrough
 	-$(MAKE) integration-test-arm64
 	-$(MAKE) integration-test-passthrough-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh

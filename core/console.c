@@ -1,6 +1,8 @@
 #include "console.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -10,6 +12,13 @@
 #include "log.h"
 
 #define ESCAPE_CHAR 0x01 /* Ctrl-a */
+
+/*
+ * How long one write may wait for a full stdout (a pipe nobody reads)
+ * before the console gives up on it: a vCPU writing the UART must not
+ * stop the guest for longer than this.
+ */
+#define CONSOLE_STALL_MS 1000
 
 void console_init(struct console *con, void (*quit)(void *opaque), void *quit_opaque)
 {
@@ -27,16 +36,41 @@ int console_attach_input(struct console *con, console_input_fn fn, void *opaque)
 	return 0;
 }
 
+/*
+ * Whether stdout takes a write now. A reader that stopped reading stalls
+ * the console: after CONSOLE_STALL_MS the output is dropped (never
+ * waited for again) until the reader catches up.
+ */
+static bool output_ready(struct console *con)
+{
+	bool stalled = con && atomic_load(&con->output_stalled);
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int n = poll(&p, 1, stalled ? 0 : CONSOLE_STALL_MS);
+
+	if (n > 0) {
+		if (stalled && atomic_exchange(&con->output_stalled, false))
+			pr_warn("console output flows again; what the guest wrote meanwhile is lost");
+		return true;
+	}
+	/* EINTR: the stop kick, the only signal a vCPU thread takes. */
+	if (n == 0 && con && !atomic_exchange(&con->output_stalled, true))
+		pr_warn("console output is blocked (nobody reads it): dropping it until it drains");
+	return false;
+}
+
 void console_write(struct console *con, const u8 *data, size_t len)
 {
 	if (con && atomic_load(&con->output_gone))
 		return;
 	while (len) {
-		ssize_t n = write(STDOUT_FILENO, data, len);
+		ssize_t n;
 
+		if (!output_ready(con))
+			return;
+		/* One pipe buffer at most: POLLOUT promises room for that much only. */
+		n = write(STDOUT_FILENO, data, MIN(len, (size_t)PIPE_BUF));
 		/*
-		 * stdout gone, or a write blocked on a full pipe interrupted by
-		 * the stop kick (the only signal a vCPU thread takes): drop the
+		 * stdout gone, or a write interrupted by the stop kick: drop the
 		 * output so the guest keeps running and the stop path never waits.
 		 * Once the reader has gone (EPIPE; SIGPIPE is ignored), for good.
 		 */

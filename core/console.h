@@ -27,6 +27,7 @@ struct console {
 	void (*quit)(void *opaque);
 	void *quit_opaque;
 	atomic_bool output_gone; /* stdout's reader closed it: output is dropped */
+	atomic_bool output_stalled; /* stdout stayed full: dropped until it drains */
 };
 
 /* Output goes to stdout; input is not read until console_start(). */

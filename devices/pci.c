@@ -139,6 +139,17 @@ u64 pci_bar_address(const struct pci_device *dev, unsigned int bar)
 	return ((u64)hi << 32 | lo) & ~(u64)0xf;
 }
 
+bool pci_range_in_windows(const struct pci_bus *bus, u64 addr, u64 size)
+{
+	const struct pci_window *w[] = { &bus->mmio32, &bus->mmio64 };
+
+	for (unsigned int i = 0; i < 2; i++)
+		if (w[i]->size && addr >= w[i]->base && size <= w[i]->size &&
+		    addr - w[i]->base <= w[i]->size - size)
+			return true;
+	return false;
+}
+
 bool pci_memory_enabled(const struct pci_device *dev)
 {
 	return dev->config[PCI_COMMAND] & PCI_COMMAND_MEMORY;

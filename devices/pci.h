@@ -106,6 +106,13 @@ u64 pci_bar_address(const struct pci_device *dev, unsigned int bar);
 bool pci_memory_enabled(const struct pci_device *dev);
 
 /*
+ * Whether [addr, addr + size) lies inside one of the bus's MMIO windows.
+ * A BAR the guest moves elsewhere (onto the LAPIC page, the IOAPIC, ECAM)
+ * does not decode there: the board's own ranges win, as a chipset's do.
+ */
+bool pci_range_in_windows(const struct pci_bus *bus, u64 addr, u64 size);
+
+/*
  * A PCI requester ID, bus << 8 | device << 3 | function: what an arm64
  * ITS uses as the DeviceID (the device tree's msi-map is the identity).
  */

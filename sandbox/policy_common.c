@@ -60,6 +60,17 @@ static const struct sandbox_rule sandbox_policy_common_rules[] = {
 	SB_ALLOW(writev),
 
 	/*
+	 * poll on x86-64, ppoll on arm64 (which has no poll): the console
+	 * waits a bounded time for a full stdout before it drops the guest's
+	 * output (core/console.c output_ready; UART on vCPU threads,
+	 * virtio-console on the main thread), and reading an MSI-X PBA polls
+	 * each masked vector's eventfd with a zero timeout (devices/msix.c
+	 * vector_pending, vCPU threads).
+	 */
+	SB_ALLOW(poll),
+	SB_ALLOW(ppoll),
+
+	/*
 	 * Eventfds are made lazily after set-up: an MSI-X vector gets its
 	 * eventfd when the guest first unmasks it (devices/msix.c
 	 * vector_fd_locked, from a vCPU's table write) or when a virtio

@@ -52,13 +52,6 @@ static const struct sandbox_rule sandbox_policy_vcpu_rules[] = {
 	SB_ALLOW(pread64),
 	SB_ALLOW(pwrite64),
 
-	/*
-	 * Reading an MSI-X PBA polls each masked vector's eventfd with a zero
-	 * timeout (devices/msix.c vector_pending): poll on x86-64, ppoll on
-	 * arm64, which has no poll.
-	 */
-	SB_ALLOW(poll),
-	SB_ALLOW(ppoll),
 
 	/*
 	 * virtio-net activation, when the guest sets DRIVER_OK, hands the

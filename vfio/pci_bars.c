@@ -122,8 +122,13 @@ void vfio_bars_update_mappings(struct vfio_pci_dev *d)
 
 		if (!bar->present || !bar->map)
 			continue;
-		/* A BAR being sized reads back as its mask: never map that. */
-		if (!decode || !gpa || gpa + bar->size < gpa) {
+		/*
+		 * A BAR being sized reads back as its mask: never map that. Nor a
+		 * BAR moved out of the PCI windows: a memslot there would hide
+		 * the LAPIC, IOAPIC or ECAM from the guest's own CPUs.
+		 */
+		if (!decode || !gpa || gpa + bar->size < gpa ||
+		    (d->bus && !pci_range_in_windows(d->bus, gpa, bar->size))) {
 			if (bar->mapped_at)
 				unmap_bar(d, bar);
 			continue;

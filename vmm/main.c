@@ -1,9 +1,11 @@
 /* vmm: a small KVM virtual machine monitor built for device passthrough. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/log.h"
@@ -61,10 +63,28 @@ static int cmd_plan(const struct vm_config *cfg)
 	return 0;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (`vmm run ... >&-`), the
+ * first file we open would take that number: the guest's console output
+ * would then be written into /dev/kvm or a disk image. /dev/null holds
+ * each closed one instead.
+ */
+static void hold_standard_fds(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			exit(EXIT_FAILURE_VMM); /* nowhere left to even say so */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	char err[256];
+
+	hold_standard_fds();
 
 	/*
 	 * A reader of our output that goes away (`vmm plan | head -1`, a

@@ -44,6 +44,7 @@ struct virtio_net {
 	char label[24];        /* "virtio-net0", for messages */
 	bool active;           /* DRIVER_OK seen, no reset since */
 	bool broken;           /* a ring or the tap failed: wait for a reset */
+	bool tap_gone;         /* the tap's interface was deleted: link down for good */
 	u32 tap_events;        /* epoll interest registered for tap.fd */
 
 	/*
@@ -100,7 +101,7 @@ static void net_update_tap_events(struct virtio_net *net)
 	u32 want = 0;
 	int err;
 
-	if (net->active && !net->broken) {
+	if (net->active && !net->broken && !net->tap_gone) {
 		want |= net->rx_stalled ? 0 : EPOLLIN;
 		want |= net->tx_pending ? EPOLLOUT : 0;
 	}
@@ -252,14 +253,33 @@ static void net_rx_deliver(struct virtio_net *net, size_t len)
 	net->rx_notify = true;
 }
 
-/* 1 a frame was read, 0 the tap is empty, <0 the tap failed. */
+/*
+ * The tap's interface was deleted under us (`ip link del`): tun then fails
+ * every read and write with EBADFD and polls as EPOLLERR for ever. The
+ * link goes down (VIRTIO_NET_F_STATUS, 5.1.4) and the tap is no longer
+ * watched; the rest of the guest carries on.
+ */
+static void net_tap_lost(struct virtio_net *net)
+{
+	if (net->tap_gone)
+		return;
+	net->tap_gone = true;
+	pr_warn("%s: tap %s is gone: the link is down", net->label, net->tap.name);
+	net->config.status &= ~htole16(VIRTIO_NET_S_LINK_UP);
+	virtio_notify_config(&net->dev);
+}
+
+/* 1 a frame was read, 0 the tap is empty (or gone), <0 the tap failed. */
 static int net_tap_read_result(struct virtio_net *net, ssize_t ret)
 {
 	if (ret >= 0)
 		return 1;
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	/* EBADFD: the interface was deleted under us. */
+	if (errno == EBADFD) {
+		net_tap_lost(net);
+		return 0;
+	}
 	pr_err("%s: reading tap %s: %s", net->label, net->tap.name, strerror(errno));
 	return -errno;
 }
@@ -360,7 +380,7 @@ static void net_rx_process(struct virtio_net *net)
 	struct virtqueue *vq = &net->dev.queues[VIRTIO_NET_RXQ];
 	int ret = 0;
 
-	if (!net->active || net->broken)
+	if (!net->active || net->broken || net->tap_gone)
 		return;
 	/* No ring to fill yet: leave the tap unread rather than spin on it. */
 	net->rx_stalled = !vq->ready;
@@ -402,6 +422,10 @@ static int net_tx_send(struct virtio_net *net, const struct vq_chain *chain)
 		return 0;
 	if (errno == EAGAIN)
 		return -EAGAIN;
+	if (errno == EBADFD) {
+		net_tap_lost(net); /* the frame goes nowhere, as on a cable pulled out */
+		return 0;
+	}
 	/* tun refuses a bad header or an oversized frame (EINVAL): that frame only. */
 	net_count_drop(net, false, strerror(errno), chain->out_bytes);
 	return 0;
@@ -497,7 +521,8 @@ static int net_activate(struct virtio_dev *dev)
 	struct virtio_net *net = to_net(dev);
 	int err;
 
-	err = tap_set_offload(&net->tap, net_guest_offloads(dev));
+	/* A tap that is gone takes no settings; the device starts with its link down. */
+	err = net->tap_gone ? 0 : tap_set_offload(&net->tap, net_guest_offloads(dev));
 	if (err)
 		return err;
 	net->active = true;

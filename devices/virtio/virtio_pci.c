@@ -54,6 +54,7 @@ struct queue_kick {
 	struct virtio_pci *vp;
 	unsigned int queue;
 	int fd;
+	bool ioeventfd_on; /* KVM took the ioeventfd (another BAR's may sit there) */
 };
 
 struct virtio_pci {
@@ -175,13 +176,19 @@ static void update_ioeventfds(struct virtio_pci *vp)
 		want = pci_bar_address(&vp->pci, 0) + NOTIFY_OFF;
 	if (want == vp->ioeventfd_addr)
 		return;
+	/*
+	 * Only what KVM took is given back: a BAR moved onto another device's
+	 * notify area is refused there (EEXIST), and its kicks then trap to
+	 * bar_io instead.
+	 */
 	for (unsigned int q = 0; q < vp->dev->nqueues; q++) {
-		if (vp->ioeventfd_addr)
-			kvm_ioeventfd(vp->vm, vp->ioeventfd_addr + q * NOTIFY_MULTIPLIER, 2,
-				      vp->kicks[q].fd, false, false);
-		if (want)
-			kvm_ioeventfd(vp->vm, want + q * NOTIFY_MULTIPLIER, 2, vp->kicks[q].fd,
-				      false, true);
+		struct queue_kick *k = &vp->kicks[q];
+
+		if (k->ioeventfd_on)
+			kvm_ioeventfd(vp->vm, vp->ioeventfd_addr + q * NOTIFY_MULTIPLIER, 2, k->fd,
+				      false, false);
+		k->ioeventfd_on = want && !kvm_ioeventfd(vp->vm, want + q * NOTIFY_MULTIPLIER, 2,
+							  k->fd, false, true);
 	}
 	vp->ioeventfd_addr = want;
 }
@@ -511,7 +518,7 @@ void virtio_pci_remove(struct virtio_dev *dev)
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 	for (unsigned int q = 0; q < dev->nqueues; q++) {
-		if (vp->ioeventfd_addr)
+		if (vp->kicks[q].ioeventfd_on)
 			kvm_ioeventfd(vp->vm, vp->ioeventfd_addr + q * NOTIFY_MULTIPLIER, 2,
 				      vp->kicks[q].fd, false, false);
 		if (vp->kicks[q].fd >= 0) {
@@ -557,7 +564,8 @@ int virtio_pci_add(struct vm *vm, struct pci_bus *bus, struct virtio_dev *dev)
 	for (unsigned int q = 0; q < dev->nqueues; q++)
 		vp->kicks[q].fd = -1;
 	for (unsigned int q = 0; q < dev->nqueues; q++) {
-		vp->kicks[q] = (struct queue_kick){ vp, q, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+		vp->kicks[q] = (struct queue_kick){ .vp = vp, .queue = q,
+					    .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
 		if (vp->kicks[q].fd < 0 ||
 		    event_loop_add(&vm->loop, vp->kicks[q].fd, EPOLLIN, on_kick, &vp->kicks[q])) {
 			err = -EMFILE;

@@ -56,6 +56,7 @@ int ioctl(int fd, unsigned long request, ...)
 
 struct fixture {
 	struct vm vm;
+	struct pci_bus bus;
 	struct vfio_pci_dev d;
 	FILE *log;
 	int saved_stderr;
@@ -69,6 +70,9 @@ static int setup(void **state)
 	vm_init(&f->vm);
 	f->vm.vm_fd = FAKE_VM_FD;
 	f->d.vm = &f->vm;
+	pci_bus_init(&f->bus);
+	f->bus.mmio32 = (struct pci_window){ .bus = &f->bus, .base = BAR_GPA, .size = 0x10000000, .next = BAR_GPA };
+	f->d.bus = &f->bus;
 	snprintf(f->d.bdf, sizeof(f->d.bdf), "0000:01:00.0");
 	*bar = (struct vfio_bar){ .owner = &f->d, .index = 0, .size = BAR_SIZE, .present = true,
 				  .map = aligned_alloc(4096, BAR_SIZE), .slots = { 10, 11, 12 } };
@@ -162,10 +166,40 @@ static void a_refused_memslot_is_said_once_and_retried(void **state)
 	assert_int_equal(logged(f, "BAR0"), 1);
 }
 
+/* Moved onto the LAPIC page, the IOAPIC or across a window's end: no memslot there. */
+static void a_bar_moved_out_of_the_windows_is_not_mapped(void **state)
+{
+	struct fixture *f = *state;
+	struct vfio_bar *bar = &f->d.bars[0];
+	const u64 outside[] = { 0xfee00000, 0xfec00000, BAR_GPA + 0x10000000 - BAR_SIZE / 2,
+				BAR_GPA - BAR_SIZE };
+
+	vfio_bars_update_mappings(&f->d);
+	assert_true(bar->slot_used[0]);
+	for (unsigned int i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		unsigned int calls;
+
+		move_bar(f, outside[i]);
+		assert_false(bar->slot_used[0]);
+		calls = memslot_calls;
+		move_bar(f, outside[i]); /* and nothing is tried while it stays there */
+		assert_int_equal(memslot_calls, calls);
+		assert_true(last_region.memory_size == 0 ||
+			    last_region.guest_phys_addr != outside[i]);
+	}
+	/* Back inside: mapped again. */
+	move_bar(f, BAR_GPA + 0x200000);
+	assert_true(bar->slot_used[0]);
+	assert_int_equal(last_region.guest_phys_addr, BAR_GPA + 0x200000);
+	assert_int_equal(logged(f, "BAR0"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_refused_memslot_is_said_once_and_retried, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_bar_moved_out_of_the_windows_is_not_mapped, setup,
 						teardown),
 	};
 
