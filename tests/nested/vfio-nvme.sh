@@ -53,7 +53,7 @@ timeout -k 10 240 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 33 -m 512M --vfio "
 	-p "nvme.write_queues=33 $(guest_run "$script")" </dev/null >"$out/nvme.log" 2>&1 &
 pid=$!
 host_vectors=
-for _ in $(seq 600); do
+for _ in $(seq 1200); do
 	if grep -q IO_DONE "$out/nvme.log"; then
 		host_vectors=$(grep -c "vfio-msix.*($nvme)" /proc/interrupts)
 		break
