@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -154,6 +154,10 @@ integration-faults: deps all
 integration-test-iommufd: deps all
 	bash tests/nested/run-integration-iommufd.sh
 
+# The core suite on hugetlb (2 MiB pages reserved in L1) and the backings' checks.
+integration-test-mem-backing: deps all
+	bash tests/nested/run-integration-mem-backing.sh
+
 # Passthrough beyond NICs: NVMe with >64 vectors, a 64 GiB BAR, a
 # group of two e1000s behind a bridge, on one L1 of their own.
 integration-test-passthrough: deps all
@@ -185,10 +189,11 @@ test: deps
 	-$(MAKE) fuzz-replay
 	-$(MAKE) integration-test
 	-$(MAKE) integration-test-iommufd
+	-$(MAKE) integration-test-mem-backing
 	-$(MAKE) integration-test-passthrough
 	-$(MAKE) integration-test-arm64
 	-$(MAKE) integration-test-passthrough-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -181,6 +181,14 @@ int board_plan(const struct board_layout *layout, const struct plan_request *req
 	}
 	/* Memslots, guard pages and DMA maps work in host pages: banks align to them. */
 	aligned.page_size = MAX(page, layout->ram_align);
+	/* Huge-page backings: every bank but the first starts on one (see plan_policy.bank_align). */
+	aligned.bank_align = MAX(req->bank_align, aligned.page_size);
+	if (aligned.bank_align & (aligned.bank_align - 1)) {
+		snprintf(plan->error, sizeof(plan->error),
+			 "cannot align RAM banks to %llu bytes: not a power of two",
+			 (unsigned long long)aligned.bank_align);
+		return -EINVAL;
+	}
 	mmio64_need_from(host, &need);
 	aligned.mmio64 = &need;
 	/* The lower of the two limits wins, and the plan names it. */

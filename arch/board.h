@@ -58,6 +58,7 @@ struct plan_request {
 	const struct host_holes *host; /* NULL: none */
 	unsigned int addr_bits;        /* guest physical address width; 0: the board's default */
 	u64 page_size;                 /* host page size banks align to; 0: this host's */
+	u64 bank_align;                /* the RAM backing's page banks start on; 0: page_size */
 	enum plan_msi_window msi_window;
 	u64 msi_window_addr;           /* PLAN_MSI_AT */
 	u64 msi_window_size;           /* AUTO and AT; 0: 1 MiB */

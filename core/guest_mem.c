@@ -1,10 +1,7 @@
 #include "guest_mem.h"
 
 #include <errno.h>
-#include <linux/prctl.h>
-#include <sys/prctl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -12,9 +9,36 @@
 /* A guard page on each side of a bank: a host page, whatever its size. */
 #define GUARD host_page_size()
 
-int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
+/*
+ * Huge pages back a RAM bank that starts on one and is whole pages, or
+ * is the last bank (where RAM runs out: its tail is rounded up to a
+ * page). Others get ordinary pages: the first bank the planner may end
+ * early (x86's 640 KiB), and firmware areas.
+ */
+static bool bank_is_small(const struct memory_plan *plan, const struct plan_region *r,
+			  const struct mem_backing *b)
 {
+	if (r->kind != REGION_RAM || !IS_ALIGNED(r->start, b->page_size))
+		return true;
+	return !IS_ALIGNED(r->size, b->page_size) && r->start + r->size != plan_ram_end(plan);
+}
+
+int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
+		    const struct mem_backing *backing)
+{
+	u64 huge_bytes = 0;
+	int err;
+
 	memset(mem, 0, sizeof(*mem));
+	for (unsigned int i = 0; i < plan->nregions; i++) {
+		const struct plan_region *r = &plan->regions[i];
+
+		if (r->kind == REGION_RAM && !bank_is_small(plan, r, backing))
+			huge_bytes += ALIGN_UP(r->size, backing->page_size);
+	}
+	err = mem_backing_check(backing, huge_bytes);
+	if (err)
+		return err;
 	for (unsigned int i = 0; i < plan->nregions; i++) {
 		const struct plan_region *r = &plan->regions[i];
 		struct guest_bank *bank;
@@ -35,31 +59,16 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 			guest_mem_free(mem);
 			return -E2BIG;
 		}
-		/*
-		 * MAP_NORESERVE: guest RAM is touched lazily, so a guest that
-		 * uses little of its RAM costs little host memory. A guard page
-		 * on each side makes an overrun fault instead of touching other
-		 * memory, and keeps each bank its own mapping in smaps.
-		 */
-		hva = mmap(NULL, r->size + 2 * GUARD, PROT_NONE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (hva == MAP_FAILED ||
-		    mprotect((u8 *)hva + GUARD, r->size, PROT_READ | PROT_WRITE) < 0) {
-			int err = -errno;
-
-			pr_err("cannot allocate %llu MiB of guest memory: %s",
-			       (unsigned long long)(r->size / MiB), strerror(errno));
-			if (hva != MAP_FAILED)
-				munmap(hva, r->size + 2 * GUARD);
+		bank = &mem->banks[mem->nbanks];
+		/* A guard page on each side: an overrun faults instead of touching other memory. */
+		hva = mem_backing_map(backing, r->size, bank_is_small(plan, r, backing), GUARD,
+				      r->kind == REGION_RAM ? "guest-ram" : "guest-firmware",
+				      &bank->map_base, &bank->map_len);
+		if (!hva) {
 			guest_mem_free(mem);
-			return err;
+			return -ENOMEM;
 		}
-		hva = (u8 *)hva + GUARD;
-		madvise(hva, r->size, MADV_HUGEPAGE);
-		/* Named in /proc/PID/smaps where the kernel has CONFIG_ANON_VMA_NAME. */
-		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)hva, r->size,
-		      (unsigned long)(r->kind == REGION_RAM ? "guest-ram" : "guest-firmware"));
-		bank = &mem->banks[mem->nbanks++];
+		mem->nbanks++;
 		bank->gpa = r->start;
 		bank->size = r->size;
 		bank->hva = hva;
@@ -71,7 +80,7 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan)
 void guest_mem_free(struct guest_mem *mem)
 {
 	for (unsigned int i = 0; i < mem->nbanks; i++)
-		munmap(mem->banks[i].hva - GUARD, mem->banks[i].size + 2 * GUARD);
+		mem_backing_unmap(mem->banks[i].map_base, mem->banks[i].map_len);
 	mem->nbanks = 0;
 }
 

@@ -1,12 +1,13 @@
 /*
  * Guest memory as the VMM sees it: the planner's backed regions (RAM and
- * firmware areas), each an anonymous mapping registered as a KVM memslot.
+ * firmware areas), each a mapping (core/mem_backing.c) registered as a KVM memslot.
  * Every guest-driven access goes through guest_mem_ptr(), which refuses
  * ranges that are not entirely inside one bank.
  */
 #ifndef CORE_GUEST_MEM_H
 #define CORE_GUEST_MEM_H
 
+#include "mem_backing.h"
 #include "planner.h"
 #include "util.h"
 
@@ -17,6 +18,8 @@ struct guest_bank {
 	u64 size;
 	u8 *hva;
 	bool dma; /* RAM the devices may DMA to (firmware areas are not) */
+	void *map_base; /* the whole reservation, guards included (mem_backing_map) */
+	u64 map_len;
 };
 
 struct guest_mem {
@@ -24,8 +27,12 @@ struct guest_mem {
 	unsigned int nbanks;
 };
 
-/* Maps every RAM and firmware region of the plan. */
-int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan);
+/*
+ * Maps every RAM and firmware region of the plan, RAM from the backing
+ * (resolved), after checking hugetlb pages are there for all of it.
+ */
+int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
+		    const struct mem_backing *backing);
 void guest_mem_free(struct guest_mem *mem);
 
 /* Host pointer for [gpa, gpa+len), or NULL when it is not all guest memory. */

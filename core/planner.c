@@ -245,27 +245,48 @@ static void describe_holes(const struct memory_plan *plan, u64 lo, u64 hi,
 	}
 }
 
-/* Fills [from, to) with RAM banks around occupied ranges, taking from *remaining. */
+/* How RAM is cut: small pages below small_end, the backing's big pages above. */
+struct ram_grid {
+	u64 align, big, small_end, first;
+};
+
+/* The first address at or after x where a bank may start, below limit. */
+static bool bank_start(const struct ram_grid *g, u64 x, u64 limit, u64 *out)
+{
+	return align_up_below(x, x < g->small_end ? g->align : g->big, limit, out);
+}
+
+/*
+ * Fills [from, to) with RAM banks around occupied ranges, taking from
+ * *remaining. Banks start on big (the backing's page) and end on big
+ * where a hole or window ends them, so that each is whole huge pages.
+ * Below small_end (x86: 1 MiB, the real-mode area, where Linux's
+ * trampoline must find room between holes) banks are cut on align, and
+ * so is the end of a bank at first (ram_base).
+ */
 static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
-			  u64 from, u64 to, u64 align, u64 *remaining)
+			  u64 from, u64 to, const struct ram_grid *g, u64 *remaining)
 {
 	u64 cursor;
 
-	if (!align_up_below(from, align, to, &cursor))
+	if (!bank_start(g, from, to, &cursor))
 		return 0;
 	while (*remaining && cursor < to) {
 		u64 next = to, bank_end;
 		int hit = first_overlap(occ, cursor, 1);
+		bool small = cursor < g->small_end || cursor == g->first;
 
 		if (hit >= 0) {
-			if (!align_up_below(occ->end[hit], align, to, &cursor))
+			if (!bank_start(g, occ->end[hit], to, &cursor))
 				break;
 			continue;
 		}
 		for (unsigned int i = 0; i < occ->n; i++)
 			if (occ->start[i] > cursor && occ->start[i] < next)
 				next = occ->start[i];
-		bank_end = ALIGN_DOWN(next, align);
+		if (cursor < g->small_end)
+			next = MIN(next, g->small_end);
+		bank_end = ALIGN_DOWN(next, small ? g->align : g->big);
 		if (bank_end > cursor) {
 			u64 size = MIN(bank_end - cursor, *remaining);
 			int err = add_region(plan, cursor, size, REGION_RAM, false, NULL, "RAM");
@@ -274,7 +295,7 @@ static int place_ram_span(struct memory_plan *plan, const struct occupancy *occ,
 				return err;
 			*remaining -= size;
 		}
-		if (!align_up_below(next, align, to, &cursor))
+		if (!bank_start(g, next, to, &cursor))
 			break;
 	}
 	return 0;
@@ -286,6 +307,9 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 {
 	struct occupancy occ = { .n = 0 };
 	u64 low_ceiling = policy->high_ram_base, remaining, placed_low = 0;
+	u64 big = MAX(policy->bank_align, policy->ram_align);
+	const struct ram_grid grid = { policy->ram_align, big, policy->small_ram_end,
+				       policy->ram_base };
 	int err;
 
 	memset(plan, 0, sizeof(*plan));
@@ -295,6 +319,11 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 		 policy->addr_limit_label ? policy->addr_limit_label : "");
 	plan->ram_size = ram_size;
 
+	if (big & (big - 1)) {
+		snprintf(plan->error, sizeof(plan->error), "RAM bank alignment 0x%llx is not a power of two",
+			 (unsigned long long)big);
+		return -EINVAL;
+	}
 	if (!ram_size || !IS_ALIGNED(ram_size, policy->ram_align)) {
 		snprintf(plan->error, sizeof(plan->error),
 			 "RAM size must be a non-zero multiple of %llu KiB",
@@ -340,8 +369,7 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 	}
 
 	remaining = ram_size;
-	err = place_ram_span(plan, &occ, policy->ram_base, low_ceiling, policy->ram_align,
-			     &remaining);
+	err = place_ram_span(plan, &occ, policy->ram_base, low_ceiling, &grid, &remaining);
 	if (err)
 		return err;
 	placed_low = ram_size - remaining;
@@ -356,7 +384,7 @@ int plan_build(const struct plan_policy *policy, u64 ram_size,
 		return -ENOSPC;
 	}
 	err = place_ram_span(plan, &occ, MAX(policy->high_ram_base, low_ceiling),
-			     policy->addr_limit, policy->ram_align, &remaining);
+			     policy->addr_limit, &grid, &remaining);
 	if (err)
 		return err;
 	if (remaining) {

@@ -13,7 +13,9 @@
  *      hole) take the highest free aligned slot under it. The lowest such
  *      window ends low RAM.
  *   4. RAM fills the remaining free space bottom-up from ram_base, split
- *      into banks around every hole, continuing at high_ram_base.
+ *      into banks around every hole, continuing at high_ram_base; banks
+ *      start on the backing's (huge) page, save those in the first MiB
+ *      on x86.
  *   5. Windows placed "above RAM" (64-bit MMIO) go after the last bank.
  *
  *        0 ─ RAM ─┤hole├─ RAM ─ … ─┤windows below 4G├─ 4G ─ RAM ─┤64-bit MMIO├─ limit
@@ -89,6 +91,15 @@ struct plan_policy {
 	u64 ram_base;
 	u64 high_ram_base;           /* RAM resumes here after the low windows */
 	u64 ram_align;               /* bank boundaries; also the smallest bank */
+	/*
+	 * The RAM backing's page (0: ram_align): every bank starts on one and
+	 * ends on one where a hole ends it, so that it is whole huge pages;
+	 * but below small_ram_end banks are cut on ram_align, and the bank at
+	 * ram_base may end on it (x86: the real-mode area below 1 MiB, where
+	 * Linux's trampoline needs room between holes).
+	 */
+	u64 bank_align;
+	u64 small_ram_end;
 	u64 min_low_ram;             /* RAM that must exist below the low windows */
 	const struct plan_window_request *windows;
 	unsigned int nwindows;

@@ -21,9 +21,14 @@ void cli_usage(FILE *out)
 		"  -i, --initrd PATH    initramfs\n"
 		"  -p, --params STR     kernel command line (console=ttyS0 is added)\n"
 		"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 256M; no suffix: MiB)\n"
+		"      --mem-backing anon|thp|hugetlb[=2M|1G]\n"
+		"                       what backs guest RAM: 4 KiB pages, transparent huge pages\n"
+		"                       (default where the host has them) or reserved hugetlb pages\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
 		"      --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
-		"      --disk PATH[,ro] virtio-blk disk backed by a raw image (repeatable)\n"
+		"      --disk PATH[,ro][,queues=N]\n"
+		"                       virtio-blk disk backed by a raw image (repeatable); N request\n"
+		"                       queues (default: one per vCPU, at most 64)\n"
 		"      --net tap[=NAME][,mac=52:54:00:12:34:56]\n"
 		"                       virtio-net on a tap device (created when no NAME)\n"
 		"      --no-rng         no virtio-rng device\n"
@@ -110,27 +115,40 @@ static const char *refused_option(char *const *args, const char *shortopts, char
 }
 
 enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_DISK, OPT_NET, OPT_NO_RNG, OPT_CONSOLE, OPT_VFIO,
-       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND, OPT_MSI_WINDOW };
+       OPT_RESERVED, OPT_ARCH, OPT_SANDBOX, OPT_ADDR_BITS, OPT_VFIO_BACKEND, OPT_MSI_WINDOW,
+       OPT_MEM_BACKING };
 
+/*
+ * PATH[,ro|,rw][,queues=N]: options are taken from the end, so a path
+ * may itself contain commas as long as its last part is no option.
+ */
 static int parse_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct disk_config *d;
-	char *comma;
+	char *path = (char *)arg, *comma;
 
 	if (cfg->ndisks == MAX_DISKS)
 		return fail(err, errlen, "at most %d --disk options", MAX_DISKS);
 	d = &cfg->disks[cfg->ndisks];
-	d->path = arg;
-	d->readonly = false;
-	comma = strrchr(arg, ',');
-	if (comma && !strcmp(comma, ",ro")) {
-		*comma = '\0';
-		d->readonly = true;
-	} else if (comma && !strcmp(comma, ",rw")) {
+	*d = (struct disk_config){ .path = path };
+	while ((comma = strrchr(path, ','))) {
+		const char *opt = comma + 1;
+
+		if (!strcmp(opt, "ro")) {
+			d->readonly = true;
+		} else if (!strcmp(opt, "rw")) {
+			d->readonly = false;
+		} else if (!strncmp(opt, "queues=", 7)) {
+			if (parse_uint(opt + 7, VIRTIO_BLK_MAX_QUEUES, &d->queues) || !d->queues)
+				return fail(err, errlen, "bad --disk queues '%s'; use queues=N with 1 <= N <= %d",
+					    opt + 7, VIRTIO_BLK_MAX_QUEUES);
+		} else {
+			break;
+		}
 		*comma = '\0';
 	}
 	if (!*d->path)
-		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro]");
+		return fail(err, errlen, "--disk needs a path: --disk PATH[,ro][,queues=N]");
 	cfg->ndisks++;
 	return 0;
 }
@@ -210,6 +228,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "params", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "mem-backing", required_argument, NULL, OPT_MEM_BACKING },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -294,6 +313,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t er
 				return fail(err, errlen, "bad timeout '%s'; use --timeout SECONDS (at least 1)", optarg);
 			break;
 		case OPT_JSON: cfg->json = true; break;
+		case OPT_MEM_BACKING:
+			if (mem_backing_parse(optarg, &cfg->mem_backing))
+				return fail(err, errlen, "bad --mem-backing '%s'; use anon, thp, hugetlb, hugetlb=2M or hugetlb=1G", optarg);
+			break;
 		case OPT_ADDR_BITS:
 			if (parse_uint(optarg, 52, &cfg->addr_bits) || cfg->addr_bits < 32)
 				return fail(err, errlen, "bad address width '%s'; use 32 to 52 bits", optarg);

@@ -2,6 +2,7 @@
 #ifndef VMM_CONFIG_H
 #define VMM_CONFIG_H
 
+#include "core/mem_backing.h"
 #include "core/util.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
@@ -25,6 +26,7 @@ struct vm_config {
 	const char *initrd;
 	const char *params;
 	u64 ram_size;
+	struct mem_backing mem_backing; /* --mem-backing; resolved by main before use */
 	unsigned int ncpus;
 	unsigned int timeout_sec;   /* 0: none */
 	struct disk_config disks[MAX_DISKS];

@@ -68,7 +68,12 @@ int device_set_create(struct vm *vm, struct pci_bus *bus, struct console *con,
 			err = console_attach_input(con, virtio_console_receive, dev);
 	}
 	for (unsigned int i = 0; !err && i < cfg->ndisks; i++) {
-		err = virtio_blk_create(vm, &cfg->disks[i], i, &dev);
+		struct disk_config disk = cfg->disks[i];
+
+		/* One queue per vCPU: each CPU's block layer queue gets its own ring and interrupt. */
+		if (!disk.queues)
+			disk.queues = MIN(cfg->ncpus, VIRTIO_BLK_MAX_QUEUES);
+		err = virtio_blk_create(vm, &disk, i, &dev);
 		if (!err)
 			err = add(set, dev);
 	}

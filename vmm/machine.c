@@ -37,7 +37,7 @@ static int plan_request_for(const struct vm_config *cfg, const char *arch,
 	const struct board_layout *layout = arch ? board_layout_find(arch) : board_native.layout;
 	struct plan_request req = {
 		.ram_size = cfg->ram_size, .ncpus = cfg->ncpus, .host = host,
-		.addr_bits = cfg->addr_bits,
+		.addr_bits = cfg->addr_bits, .bank_align = cfg->mem_backing.page_size,
 	};
 	bool native = layout == board_native.layout;
 
@@ -208,7 +208,10 @@ static int check_host_memory(struct machine *m)
 
 static int alloc_memory(struct machine *m)
 {
-	return guest_mem_alloc(&m->vm.mem, &m->plan);
+	char how[128];
+
+	pr_debug("guest RAM: %s", mem_backing_describe(&m->cfg->mem_backing, how, sizeof(how)));
+	return guest_mem_alloc(&m->vm.mem, &m->plan, &m->cfg->mem_backing);
 }
 
 static void free_memory(struct machine *m)

@@ -57,9 +57,9 @@ static int cmd_plan(const struct vm_config *cfg)
 	iommu.guest = guest;
 	iommu.nbars = host.nbars;
 	if (cfg->json)
-		plan_print_json(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
+		plan_print_json(&plan, cfg->ncpus, &cfg->mem_backing, cfg->nvfio ? &iommu : NULL, stdout);
 	else
-		plan_print_table(&plan, cfg->ncpus, cfg->nvfio ? &iommu : NULL, stdout);
+		plan_print_table(&plan, cfg->ncpus, &cfg->mem_backing, cfg->nvfio ? &iommu : NULL, stdout);
 	return 0;
 }
 
@@ -99,6 +99,8 @@ int main(int argc, char **argv)
 	}
 	if (cfg.debug)
 		log_threshold = LOG_DEBUG;
+	/* The default backing and page sizes are this host's: plan shows what run would use. */
+	mem_backing_resolve(&cfg.mem_backing);
 	switch (cfg.command) {
 	case CMD_HELP:
 		cli_usage(stdout);

@@ -70,11 +70,12 @@ static const char *msi_window_fixed(const struct memory_plan *plan)
 }
 
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
+		      const struct mem_backing *backing,
 		      const struct plan_iommu *iommu, FILE *out)
 {
 	const struct plan_placement *placed[PLAN_MAX_PLACEMENTS];
 	unsigned int nplaced = sorted_placements(plan, placed), next = 0;
-	char ram[32], sz[32];
+	char ram[32], sz[32], how[128];
 
 	fprintf(out, "guest physical memory map: %s, %u vCPU%s, %s RAM, address limit 0x%llx\n",
 		plan->arch, ncpus, ncpus == 1 ? "" : "s",
@@ -101,6 +102,9 @@ void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
 	}
 	fprintf(out, "address limit: 0x%llx (%s)\n", (unsigned long long)plan->addr_limit,
 		plan->addr_limit_label);
+	fprintf(out, "memory backing: %s; RAM banks start on %s boundaries\n",
+		mem_backing_describe(backing, how, sizeof(how)),
+		format_size(backing->page_size, sz, sizeof(sz)));
 	if (msi_window_fixed(plan))
 		fprintf(out, "MSI IOVA window: fixed by the architecture (%s)\n",
 			msi_window_fixed(plan));
@@ -136,6 +140,7 @@ static void print_json_string(const char *s, FILE *out)
 }
 
 void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
+		     const struct mem_backing *backing,
 		     const struct plan_iommu *iommu, FILE *out)
 {
 	fprintf(out, "{\"arch\": \"%s\", \"cpus\": %u, \"ram_bytes\": %llu, \"addr_limit\": %llu, \"regions\": [",
@@ -167,6 +172,11 @@ void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
 	}
 	fprintf(out, "\n], \"addr_limit_source\": ");
 	print_json_string(plan->addr_limit_label, out);
+	fprintf(out, ", \"mem_backing\": {\"kind\": \"%s\", \"page_size\": %llu, \"memfd\": %s}",
+		mem_backing_name(backing), (unsigned long long)backing->page_size,
+		backing->kind == MEM_BACKING_HUGETLB ||
+				(backing->kind == MEM_BACKING_THP && backing->thp_memfd) ?
+			"true" : "false");
 	fprintf(out, ", \"msi_window_fixed\": ");
 	if (msi_window_fixed(plan))
 		print_json_string(msi_window_fixed(plan), out);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "core/host_holes.h"
+#include "core/mem_backing.h"
 #include "core/planner.h"
 
 /* What `plan --vfio` learnt of the IOMMU backend `run` would use. */
@@ -28,10 +29,12 @@ int plan_device_bars(const struct memory_plan *plan, const struct host_holes *ho
 
 /* The readable table `vmm plan` prints; iommu NULL without --vfio. */
 void plan_print_table(const struct memory_plan *plan, unsigned int ncpus,
+		      const struct mem_backing *backing,
 		      const struct plan_iommu *iommu, FILE *out);
 
 /* The same map as JSON, for scripts (`vmm plan --json`). */
 void plan_print_json(const struct memory_plan *plan, unsigned int ncpus,
+		     const struct mem_backing *backing,
 		     const struct plan_iommu *iommu, FILE *out);
 
 #endif

@@ -54,6 +54,7 @@ static int arm64_plan(const struct plan_request *req, u64 addr_limit, const char
 		.high_ram_base = ARM64_HIGH_RAM_BASE,
 		/* At least 64 KiB (arm64_layout.ram_align), so any guest kernel can map every bank. */
 		.ram_align = req->page_size,
+		.bank_align = req->bank_align,
 		.min_low_ram = 64 * MiB,
 		.windows = windows,
 		/* The MSI window is last: left out when the host's stays. */

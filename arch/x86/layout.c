@@ -28,7 +28,8 @@ unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin)
 }
 
 /* The PC map policy; addr_limit is the lower of the CPU's and the IOMMU's. */
-static int x86_plan(u64 ram_size, u64 ram_align, u64 addr_limit, const char *limit_label,
+static int x86_plan(u64 ram_size, u64 ram_align, u64 bank_align, u64 addr_limit,
+		    const char *limit_label,
 		    const struct plan_forbidden *forbidden, unsigned int nforbidden,
 		    const struct mmio64_need *mmio64, struct memory_plan *plan)
 {
@@ -70,6 +71,9 @@ static int x86_plan(u64 ram_size, u64 ram_align, u64 addr_limit, const char *lim
 		.ram_base = 0,
 		.high_ram_base = X86_HIGH_RAM_BASE,
 		.ram_align = ram_align,
+		.bank_align = bank_align,
+		/* Real mode's first MiB keeps 4 KiB banks: the trampoline fits between holes. */
+		.small_ram_end = X86_LEGACY_HOLE_END,
 		/* Boot structures, the SMP trampoline and a kernel need low RAM. */
 		.min_low_ram = 32 * MiB,
 		.windows = windows,
@@ -86,14 +90,14 @@ int x86_plan_memory(u64 ram_size, unsigned int phys_bits,
 	char label[PLAN_LABEL_LEN];
 
 	snprintf(label, sizeof(label), "guest physical address limit (%u bits)", phys_bits);
-	return x86_plan(ram_size, 4 * KiB, 1ULL << phys_bits, label, forbidden, nforbidden, NULL,
-			plan);
+	return x86_plan(ram_size, 4 * KiB, 4 * KiB, 1ULL << phys_bits, label, forbidden, nforbidden,
+			NULL, plan);
 }
 
 static int layout_plan(const struct plan_request *req, u64 addr_limit, const char *limit_label,
 		       struct memory_plan *plan)
 {
-	return x86_plan(req->ram_size, req->page_size, addr_limit, limit_label,
+	return x86_plan(req->ram_size, req->page_size, req->bank_align, addr_limit, limit_label,
 			req->host ? req->host->holes : NULL,
 			req->host ? req->host->n : 0, req->mmio64, plan);
 }

@@ -26,6 +26,11 @@
 #define PAGE_PRESENT_RW 0x3ULL
 #define PAGE_PS 0x80ULL
 
+/* IA32_MTRR_DEF_TYPE (Intel SDM vol. 3, 12.11.2.1): E (enable) and the default type WB. */
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_DEF_TYPE_E (1ULL << 11)
+#define MTRR_TYPE_WB 6ULL
+
 #define GDT_CODE64 0x00af9b000000ffffULL
 #define GDT_DATA 0x00cf93000000ffffULL
 #define GDT_TSS 0x00008b0000000fffULL
@@ -131,6 +136,25 @@ static int setup_lapic(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
 }
 
+/*
+ * MTRRs on, all memory write-back by default, as firmware leaves them.
+ * With 0 ("disabled by BIOS") Linux runs without MTRR bookkeeping and its
+ * PAT setup takes a slower path at boot; and on Intel hosts KVM honours
+ * guest MTRRs once non-coherent DMA is attached (VFIO without snoop
+ * control), so disabled MTRRs would make all of RAM uncached.
+ */
+static int setup_mtrr(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry entry;
+	} msrs = { .head = { .nmsrs = 1 },
+		   .entry = { .index = MSR_MTRR_DEF_TYPE,
+			      .data = MTRR_DEF_TYPE_E | MTRR_TYPE_WB } };
+
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 1 ? 0 : -EIO;
+}
+
 int x86_vcpu_init(struct board *b, struct vcpu *vcpu)
 {
 	struct x86_platform *pf = b->priv;
@@ -149,6 +173,8 @@ int x86_vcpu_init(struct board *b, struct vcpu *vcpu)
 		return err;
 	}
 	err = setup_lapic(vcpu);
+	if (!err)
+		err = setup_mtrr(vcpu);
 	if (!err && vcpu->index == 0)
 		err = setup_long_mode(vcpu, b->plan, pf->kernel_entry);
 	if (err)

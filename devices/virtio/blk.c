@@ -1,7 +1,9 @@
 /*
- * virtio-blk (virtio 1.2, 5.2): one request queue, served by one io_uring
- * per disk. queue_notify turns every available request into an SQE that
- * reads or writes straight between the image and guest memory (the
+ * virtio-blk (virtio 1.2, 5.2): one or more request queues
+ * (VIRTIO_BLK_F_MQ, one per vCPU by default, so that each vCPU's block
+ * layer queue has its own ring, kick and interrupt), each served by its
+ * own io_uring. queue_notify turns every available request into an SQE
+ * that reads or writes straight between the image and guest memory (the
  * chain's host pointers), and submits them in one batch; the ring's
  * eventfd, on the main event loop, reaps the completions, writes each
  * status byte and returns the requests to the driver.
@@ -56,23 +58,17 @@ struct blk_req {
 	struct iovec iov[VQ_MAX_CHAIN];
 };
 
-struct virtio_blk {
-	struct virtio_dev dev;
-	const char *path;
-	int fd;
+struct virtio_blk;
+
+/* One virtqueue and what serves it: its own io_uring, eventfd and request slots. */
+struct blk_queue {
+	struct virtio_blk *blk;
+	unsigned int index;  /* the virtqueue's */
 	int efd;             /* signalled by the ring for each CQE */
-	bool readonly;
 	bool ring_ok;
 	bool efd_in_loop;
-	bool broken;         /* the rings are unusable until a reset */
 	bool stalled;        /* stopped popping for lack of a slot or SQE */
 	bool pushed;         /* used entries not yet signalled to the driver */
-	bool draining;       /* reset/destroy: complete nothing towards the guest */
-	bool warned_io;
-	bool abandoned;      /* the ring was given up (blk_give_up_ring): failed for good */
-	u64 capacity;        /* 512-byte sectors */
-	struct virtio_blk_config config; /* little-endian, as the driver reads it */
-	char serial[VIRTIO_BLK_ID_BYTES];
 	struct io_uring ring;
 	unsigned int nslots, nfree;
 	unsigned int *free_list;
@@ -80,52 +76,77 @@ struct virtio_blk {
 	struct vq_chain chain; /* vq_pop scratch: too large for the stack */
 };
 
-static struct virtqueue *blk_vq(struct virtio_blk *blk)
+struct virtio_blk {
+	struct virtio_dev dev;
+	const char *path;
+	int fd;
+	bool readonly;
+	bool broken;         /* the rings are unusable until a reset */
+	bool draining;       /* reset/destroy: complete nothing towards the guest */
+	bool warned_io;
+	bool abandoned;      /* a ring was given up (blk_give_up_ring): failed for good */
+	u64 capacity;        /* 512-byte sectors */
+	struct virtio_blk_config config; /* little-endian, as the driver reads it */
+	char serial[VIRTIO_BLK_ID_BYTES];
+	unsigned int nqueues;
+	struct blk_queue *queues;
+};
+
+static struct virtqueue *blk_vq(struct blk_queue *q)
 {
-	return &blk->dev.queues[0];
+	return &q->blk->dev.queues[q->index];
 }
 
 /* --- slots ------------------------------------------------------------- */
 
-static struct blk_req *blk_get_slot(struct virtio_blk *blk)
+static struct blk_req *blk_get_slot(struct blk_queue *q)
 {
 	struct blk_req *req;
 
-	if (!blk->nfree)
+	if (!q->nfree)
 		return NULL;
-	req = &blk->slots[blk->free_list[--blk->nfree]];
+	req = &q->slots[q->free_list[--q->nfree]];
 	req->busy = true;
 	return req;
 }
 
-static void blk_put_slot(struct virtio_blk *blk, struct blk_req *req)
+static void blk_put_slot(struct blk_queue *q, struct blk_req *req)
 {
 	req->busy = false;
-	blk->free_list[blk->nfree++] = req - blk->slots;
+	q->free_list[q->nfree++] = req - q->slots;
 }
 
-static void blk_reset_slots(struct virtio_blk *blk)
+static void blk_reset_slots(struct blk_queue *q)
 {
-	blk->nfree = 0;
-	for (unsigned int i = blk->nslots; i-- > 0;) {
-		blk->slots[i].busy = false;
-		blk->free_list[blk->nfree++] = i;
+	q->nfree = 0;
+	for (unsigned int i = q->nslots; i-- > 0;) {
+		q->slots[i].busy = false;
+		q->free_list[q->nfree++] = i;
 	}
 }
 
-static unsigned int blk_inflight(const struct virtio_blk *blk)
+static unsigned int blk_inflight(const struct blk_queue *q)
 {
-	return blk->nslots - blk->nfree;
+	return q->nslots - q->nfree;
+}
+
+static unsigned int blk_inflight_all(const struct virtio_blk *blk)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < blk->nqueues; i++)
+		n += blk_inflight(&blk->queues[i]);
+	return n;
 }
 
 /* --- completing requests ----------------------------------------------- */
 
 /* Writes the status byte and hands the request back to the driver. */
-static void blk_answer(struct virtio_blk *blk, u16 head, u8 *status, u8 value, u32 written)
+static void blk_answer(struct blk_queue *q, u16 head, u8 *status, u8 value, u32 written)
 {
 	*status = value;
-	vq_push(blk_vq(blk), head, written);
-	blk->pushed = true;
+	vq_push(blk_vq(q), head, written);
+	q->pushed = true;
 }
 
 /*
@@ -133,13 +154,13 @@ static void blk_answer(struct virtio_blk *blk, u16 head, u8 *status, u8 value, u
  * (2.7.8): the data read plus the status byte for IN, the status alone
  * otherwise.
  */
-static void blk_finish(struct virtio_blk *blk, struct blk_req *req, u8 value)
+static void blk_finish(struct blk_queue *q, struct blk_req *req, u8 value)
 {
 	u32 written = req->type == VIRTIO_BLK_T_IN ? MIN(req->done + 1, (size_t)UINT32_MAX) : 1;
 
-	if (!blk->draining)
-		blk_answer(blk, req->head, req->status, value, written);
-	blk_put_slot(blk, req);
+	if (!q->blk->draining)
+		blk_answer(q, req->head, req->status, value, written);
+	blk_put_slot(q, req);
 }
 
 /* err 0: the image ended early, i.e. it shrank under us. */
@@ -152,12 +173,12 @@ static void blk_warn_io(struct virtio_blk *blk, const char *what, int err)
 		what, blk->path, err ? strerror(err) : "unexpected end of file, did the image shrink?");
 }
 
-static void blk_notify(struct virtio_blk *blk)
+static void blk_notify(struct blk_queue *q)
 {
-	if (!blk->pushed)
+	if (!q->pushed)
 		return;
-	blk->pushed = false;
-	virtio_notify_queue(&blk->dev, 0);
+	q->pushed = false;
+	virtio_notify_queue(&q->blk->dev, q->index);
 }
 
 /* --- io_uring ------------------------------------------------------------ */
@@ -168,9 +189,10 @@ static bool blk_transient(int err)
 	return err == -EAGAIN || err == -EBUSY || err == -EINTR || err == -ENOMEM || err == -ETIME;
 }
 
-static int blk_prep_rw(struct virtio_blk *blk, struct blk_req *req)
+static int blk_prep_rw(struct blk_queue *q, struct blk_req *req)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
+	struct virtio_blk *blk = q->blk;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 	const struct iovec *iov = &req->iov[req->first];
 	unsigned int n = req->niov - req->first;
 
@@ -180,7 +202,7 @@ static int blk_prep_rw(struct virtio_blk *blk, struct blk_req *req)
 		io_uring_prep_writev(sqe, blk->fd, iov, n, req->offset);
 	else
 		io_uring_prep_readv(sqe, blk->fd, iov, n, req->offset);
-	io_uring_sqe_set_data64(sqe, req - blk->slots);
+	io_uring_sqe_set_data64(sqe, req - q->slots);
 	return 0;
 }
 
@@ -189,15 +211,15 @@ static int blk_prep_rw(struct virtio_blk *blk, struct blk_req *req)
  * fdatasync semantics. IO_DRAIN also orders it after writes submitted
  * before it, which the driver may not have waited for.
  */
-static int blk_prep_flush(struct virtio_blk *blk, struct blk_req *req)
+static int blk_prep_flush(struct blk_queue *q, struct blk_req *req)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&blk->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+	io_uring_prep_fsync(sqe, q->blk->fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_flags(sqe, IOSQE_IO_DRAIN);
-	io_uring_sqe_set_data64(sqe, req - blk->slots);
+	io_uring_sqe_set_data64(sqe, req - q->slots);
 	return 0;
 }
 
@@ -220,55 +242,55 @@ static void blk_req_advance(struct blk_req *req, size_t bytes)
 }
 
 /* A short transfer is not an error: the remainder is resubmitted. */
-static void blk_rw_done(struct virtio_blk *blk, struct blk_req *req, int res)
+static void blk_rw_done(struct blk_queue *q, struct blk_req *req, int res)
 {
 	const char *what = req->type == VIRTIO_BLK_T_OUT ? "write" : "read";
 
 	if (res <= 0) {
-		blk_warn_io(blk, what, -res);
-		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+		blk_warn_io(q->blk, what, -res);
+		blk_finish(q, req, VIRTIO_BLK_S_IOERR);
 		return;
 	}
 	blk_req_advance(req, MIN((size_t)res, req->left));
 	if (!req->left) {
-		blk_finish(blk, req, VIRTIO_BLK_S_OK);
-	} else if (blk->draining || blk_prep_rw(blk, req)) {
-		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+		blk_finish(q, req, VIRTIO_BLK_S_OK);
+	} else if (q->blk->draining || blk_prep_rw(q, req)) {
+		blk_finish(q, req, VIRTIO_BLK_S_IOERR);
 	}
 }
 
-static void blk_cqe(struct virtio_blk *blk, u64 index, int res)
+static void blk_cqe(struct blk_queue *q, u64 index, int res)
 {
 	struct blk_req *req;
 
 	if (index == LIBURING_UDATA_TIMEOUT)
 		return; /* liburing's own wait timeout on kernels without EXT_ARG */
-	if (index >= blk->nslots || !blk->slots[index].busy) {
-		pr_warn("virtio-blk: %s: completion for unknown request %llu", blk->path,
-			(unsigned long long)index);
+	if (index >= q->nslots || !q->slots[index].busy) {
+		pr_warn("virtio-blk: %s: completion for unknown request %llu on queue %u",
+			q->blk->path, (unsigned long long)index, q->index);
 		return;
 	}
-	req = &blk->slots[index];
+	req = &q->slots[index];
 	if (req->type != VIRTIO_BLK_T_FLUSH) {
-		blk_rw_done(blk, req, res);
+		blk_rw_done(q, req, res);
 	} else if (res < 0) {
-		blk_warn_io(blk, "flush", -res);
-		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+		blk_warn_io(q->blk, "flush", -res);
+		blk_finish(q, req, VIRTIO_BLK_S_IOERR);
 	} else {
-		blk_finish(blk, req, VIRTIO_BLK_S_OK);
+		blk_finish(q, req, VIRTIO_BLK_S_OK);
 	}
 }
 
-static void blk_reap(struct virtio_blk *blk)
+static void blk_reap(struct blk_queue *q)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
 
-	io_uring_for_each_cqe(&blk->ring, head, cqe) {
-		blk_cqe(blk, io_uring_cqe_get_data64(cqe), cqe->res);
+	io_uring_for_each_cqe(&q->ring, head, cqe) {
+		blk_cqe(q, io_uring_cqe_get_data64(cqe), cqe->res);
 		n++;
 	}
-	io_uring_cq_advance(&blk->ring, n);
+	io_uring_cq_advance(&q->ring, n);
 }
 
 /*
@@ -276,14 +298,15 @@ static void blk_reap(struct virtio_blk *blk)
  * io_uring_enter. Transient failures are retried from the event loop by
  * signalling our own eventfd.
  */
-static void blk_submit(struct virtio_blk *blk)
+static void blk_submit(struct blk_queue *q)
 {
+	struct virtio_blk *blk = q->blk;
 	int ret;
 
-	if (!io_uring_sq_ready(&blk->ring))
+	if (!io_uring_sq_ready(&q->ring))
 		return;
-	ret = io_uring_submit(&blk->ring);
-	if (ret >= 0 && !io_uring_sq_ready(&blk->ring))
+	ret = io_uring_submit(&q->ring);
+	if (ret >= 0 && !io_uring_sq_ready(&q->ring))
 		return;
 	if (ret < 0 && !blk_transient(ret)) {
 		pr_err("virtio-blk: %s: io_uring_submit: %s; the device stops until the guest resets it",
@@ -292,7 +315,7 @@ static void blk_submit(struct virtio_blk *blk)
 		virtio_set_needs_reset(&blk->dev);
 		return;
 	}
-	eventfd_write(blk->efd, 1);
+	eventfd_write(q->efd, 1);
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -307,9 +330,10 @@ static bool blk_in_range(const struct virtio_blk *blk, u64 sector, u64 nsectors)
  * part (OUT) or precedes the status byte in the writable part (IN); the
  * framing is free (2.7.4), so buffers are split at byte offsets.
  */
-static void blk_rw(struct virtio_blk *blk, const struct vq_chain *c, u32 type, u64 sector,
+static void blk_rw(struct blk_queue *q, const struct vq_chain *c, u32 type, u64 sector,
 		   u8 *status)
 {
+	struct virtio_blk *blk = q->blk;
 	bool write = type == VIRTIO_BLK_T_OUT;
 	size_t len = write ? c->out_bytes - BLK_HDR_SIZE : c->in_bytes - 1;
 	struct blk_req *req;
@@ -317,14 +341,14 @@ static void blk_rw(struct virtio_blk *blk, const struct vq_chain *c, u32 type, u
 	/* 5.2.6.2: a device offering VIRTIO_BLK_F_RO fails writes. */
 	if ((write && blk->readonly) || len % SECTOR_SIZE ||
 	    !blk_in_range(blk, sector, len / SECTOR_SIZE)) {
-		blk_answer(blk, c->head, status, VIRTIO_BLK_S_IOERR, 1);
+		blk_answer(q, c->head, status, VIRTIO_BLK_S_IOERR, 1);
 		return;
 	}
 	if (!len) {
-		blk_answer(blk, c->head, status, VIRTIO_BLK_S_OK, 1);
+		blk_answer(q, c->head, status, VIRTIO_BLK_S_OK, 1);
 		return;
 	}
-	req = blk_get_slot(blk); /* the caller checked one is free */
+	req = blk_get_slot(q); /* the caller checked one is free */
 	req->head = c->head;
 	req->type = type;
 	req->status = status;
@@ -336,32 +360,32 @@ static void blk_rw(struct virtio_blk *blk, const struct vq_chain *c, u32 type, u
 		req->niov = vq_iov_slice(c->iov, c->nout, BLK_HDR_SIZE, len, req->iov);
 	else
 		req->niov = vq_iov_slice(c->iov + c->nout, c->nin, 0, len, req->iov);
-	if (blk_prep_rw(blk, req))
-		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+	if (blk_prep_rw(q, req))
+		blk_finish(q, req, VIRTIO_BLK_S_IOERR);
 }
 
-static void blk_flush(struct virtio_blk *blk, const struct vq_chain *c, u8 *status)
+static void blk_flush(struct blk_queue *q, const struct vq_chain *c, u8 *status)
 {
-	struct blk_req *req = blk_get_slot(blk);
+	struct blk_req *req = blk_get_slot(q);
 
 	req->head = c->head;
 	req->type = VIRTIO_BLK_T_FLUSH;
 	req->status = status;
 	req->done = req->left = 0;
-	if (blk_prep_flush(blk, req))
-		blk_finish(blk, req, VIRTIO_BLK_S_IOERR);
+	if (blk_prep_flush(q, req))
+		blk_finish(q, req, VIRTIO_BLK_S_IOERR);
 }
 
 /* GET_ID (5.2.6): up to 20 bytes, zero-padded, not NUL-terminated. */
-static void blk_get_id(struct virtio_blk *blk, const struct vq_chain *c, u8 *status)
+static void blk_get_id(struct blk_queue *q, const struct vq_chain *c, u8 *status)
 {
-	size_t n = MIN(c->in_bytes - 1, sizeof(blk->serial));
+	size_t n = MIN(c->in_bytes - 1, sizeof(q->blk->serial));
 
-	n = vq_copy_to_in(c, 0, blk->serial, n);
-	blk_answer(blk, c->head, status, VIRTIO_BLK_S_OK, n + 1);
+	n = vq_copy_to_in(c, 0, q->blk->serial, n);
+	blk_answer(q, c->head, status, VIRTIO_BLK_S_OK, n + 1);
 }
 
-static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
+static void blk_handle(struct blk_queue *q, const struct vq_chain *c)
 {
 	const struct iovec *last;
 	struct virtio_blk_outhdr hdr;
@@ -369,29 +393,29 @@ static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
 
 	/* No writable byte: nowhere to put a status, just hand it back. */
 	if (!c->nin) {
-		vq_push(blk_vq(blk), c->head, 0);
-		blk->pushed = true;
+		vq_push(blk_vq(q), c->head, 0);
+		q->pushed = true;
 		return;
 	}
 	last = &c->iov[c->nout + c->nin - 1];
 	status = (u8 *)last->iov_base + last->iov_len - 1;
 	if (vq_copy_from_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		blk_answer(blk, c->head, status, VIRTIO_BLK_S_IOERR, 1);
+		blk_answer(q, c->head, status, VIRTIO_BLK_S_IOERR, 1);
 		return;
 	}
 	switch (le32toh(hdr.type)) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
-		blk_rw(blk, c, le32toh(hdr.type), le64toh(hdr.sector), status);
+		blk_rw(q, c, le32toh(hdr.type), le64toh(hdr.sector), status);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		blk_flush(blk, c, status);
+		blk_flush(q, c, status);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
-		blk_get_id(blk, c, status);
+		blk_get_id(q, c, status);
 		break;
 	default:
-		blk_answer(blk, c->head, status, VIRTIO_BLK_S_UNSUPP, 1);
+		blk_answer(q, c->head, status, VIRTIO_BLK_S_UNSUPP, 1);
 		break;
 	}
 }
@@ -400,24 +424,25 @@ static void blk_handle(struct virtio_blk *blk, const struct vq_chain *c)
  * Pops requests while a slot and an SQE are free for one more; otherwise
  * marks the queue stalled, and the completion handler resumes it.
  */
-static void blk_process_queue(struct virtio_blk *blk)
+static void blk_process_queue(struct blk_queue *q)
 {
-	struct virtio_budget budget = virtio_budget(&blk->dev, 0, BLK_BUDGET);
+	struct virtio_blk *blk = q->blk;
+	struct virtio_budget budget = virtio_budget(&blk->dev, q->index, BLK_BUDGET);
 	struct virtqueue *vq;
 	int ret;
 
-	blk->stalled = false;
-	if (blk->broken || !blk->ring_ok || !blk->dev.queues || !blk->dev.queues[0].ready)
+	q->stalled = false;
+	if (blk->broken || !q->ring_ok || !blk->dev.queues || !blk->dev.queues[q->index].ready)
 		return;
-	vq = blk_vq(blk);
+	vq = blk_vq(q);
 	for (;;) {
-		if (!blk->nfree || !io_uring_sq_space_left(&blk->ring)) {
-			blk->stalled = true;
+		if (!q->nfree || !io_uring_sq_space_left(&q->ring)) {
+			q->stalled = true;
 			return;
 		}
 		if (!virtio_budget_take(&budget))
 			return;
-		ret = vq_pop(vq, &blk->chain);
+		ret = vq_pop(vq, &q->chain);
 		if (ret == 0)
 			return;
 		if (ret == -EFAULT) {
@@ -429,11 +454,11 @@ static void blk_process_queue(struct virtio_blk *blk)
 		}
 		if (ret == -EINVAL) {
 			/* Malformed chain: its buffers cannot be trusted to hold a status. */
-			vq_push(vq, blk->chain.head, 0);
-			blk->pushed = true;
+			vq_push(vq, q->chain.head, 0);
+			q->pushed = true;
 			continue;
 		}
-		blk_handle(blk, &blk->chain);
+		blk_handle(q, &q->chain);
 	}
 }
 
@@ -442,29 +467,31 @@ static void blk_process_queue(struct virtio_blk *blk)
 static void blk_queue_notify(struct virtio_dev *dev, unsigned int queue)
 {
 	struct virtio_blk *blk = dev->priv;
+	struct blk_queue *q;
 
-	if (queue != 0)
+	if (queue >= blk->nqueues)
 		return;
-	blk_process_queue(blk);
-	blk_submit(blk);
-	blk_notify(blk);
+	q = &blk->queues[queue];
+	blk_process_queue(q);
+	blk_submit(q);
+	blk_notify(q);
 }
 
-/* Main loop: the ring posted completions (or a submission is retried). */
+/* Main loop: a queue's ring posted completions (or a submission is retried). */
 static void blk_event(void *opaque, u32 events)
 {
-	struct virtio_blk *blk = opaque;
+	struct blk_queue *q = opaque;
 	eventfd_t count;
 
 	(void)events;
-	(void)eventfd_read(blk->efd, &count);
-	if (!blk->ring_ok)
+	(void)eventfd_read(q->efd, &count);
+	if (!q->ring_ok)
 		return;
-	blk_reap(blk);
-	if (blk->stalled)
-		blk_process_queue(blk);
-	blk_submit(blk);
-	blk_notify(blk);
+	blk_reap(q);
+	if (q->stalled)
+		blk_process_queue(q);
+	blk_submit(q);
+	blk_notify(q);
 }
 
 static u64 now_ms(void)
@@ -487,10 +514,12 @@ static u64 now_ms(void)
  * DRIVER_OK from now on (blk_activate); the guest sees a dead disk, and
  * the VMM itself goes on.
  */
-static void blk_give_up_ring(struct virtio_blk *blk)
+static void blk_give_up_ring(struct blk_queue *q)
 {
-	io_uring_queue_exit(&blk->ring);
-	blk->ring_ok = false;
+	struct virtio_blk *blk = q->blk;
+
+	io_uring_queue_exit(&q->ring);
+	q->ring_ok = false;
 	blk->broken = true;
 	blk->abandoned = true;
 	virtio_set_needs_reset(&blk->dev);
@@ -504,39 +533,52 @@ static void blk_give_up_ring(struct virtio_blk *blk)
  * never answers (a dead NFS server, a hung disk) would freeze the whole
  * VMM; after BLK_DRAIN_TIMEOUT_MS the requests are abandoned.
  */
-static void blk_drain(struct virtio_blk *blk)
+static void blk_drain_queue(struct blk_queue *q, u64 deadline)
 {
-	u64 deadline = now_ms() + BLK_DRAIN_TIMEOUT_MS;
+	struct virtio_blk *blk = q->blk;
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	if (!blk->ring_ok) {
-		blk_reset_slots(blk);
-		return;
-	}
-	blk->draining = true;
-	while (blk_inflight(blk)) {
+	while (q->ring_ok && blk_inflight(q)) {
 		if (now_ms() >= deadline) {
 			pr_err("virtio-blk: %s: %u requests still unanswered after %d s; the disk fails from now on",
-			       blk->path, blk_inflight(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
-			blk_give_up_ring(blk);
+			       blk->path, blk_inflight_all(blk), BLK_DRAIN_TIMEOUT_MS / 1000);
+			blk_give_up_ring(q);
 			break;
 		}
 		/* Bounded waits: a failed submission is retried, never waited on. */
 		struct __kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
 
-		ret = io_uring_sq_ready(&blk->ring) ? io_uring_submit(&blk->ring) : 0;
+		ret = io_uring_sq_ready(&q->ring) ? io_uring_submit(&q->ring) : 0;
 		if (ret >= 0 || blk_transient(ret))
-			ret = io_uring_wait_cqe_timeout(&blk->ring, &cqe, &ts);
+			ret = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ts);
 		if (ret < 0 && !blk_transient(ret)) {
 			pr_warn("virtio-blk: %s: waiting for in-flight requests: %s", blk->path,
 				strerror(-ret));
-			blk_give_up_ring(blk);
+			blk_give_up_ring(q);
 			break;
 		}
-		blk_reap(blk);
+		blk_reap(q);
 	}
-	blk_reset_slots(blk);
+	blk_reset_slots(q);
+}
+
+/* Every queue, within one deadline: a hung backing store costs the VMM 5 s, not 5 s per queue. */
+static void blk_drain(struct virtio_blk *blk)
+{
+	u64 deadline = now_ms() + BLK_DRAIN_TIMEOUT_MS;
+
+	blk->draining = true;
+	for (unsigned int i = 0; i < blk->nqueues; i++) {
+		struct blk_queue *q = &blk->queues[i];
+
+		/* A ring already given up fails the device: the others are given up with it. */
+		if (blk->abandoned && q->ring_ok) {
+			io_uring_queue_exit(&q->ring);
+			q->ring_ok = false;
+		}
+		blk_drain_queue(q, blk->abandoned ? 0 : deadline);
+	}
 	blk->draining = false;
 }
 
@@ -546,8 +588,10 @@ static void blk_reset(struct virtio_dev *dev)
 
 	blk_drain(blk);
 	blk->broken = false;
-	blk->stalled = false;
-	blk->pushed = false;
+	for (unsigned int i = 0; i < blk->nqueues; i++) {
+		blk->queues[i].stalled = false;
+		blk->queues[i].pushed = false;
+	}
 }
 
 static int blk_activate(struct virtio_dev *dev)
@@ -561,10 +605,12 @@ static int blk_activate(struct virtio_dev *dev)
 	}
 
 	/* A slot per descriptor head: the ring can never hold more requests. */
-	if (dev->queues[0].size > blk->nslots) {
-		pr_err("virtio-blk: %s: queue size %u above the %u offered", blk->path,
-		       dev->queues[0].size, blk->nslots);
-		return -EINVAL;
+	for (unsigned int i = 0; i < blk->nqueues; i++) {
+		if (dev->queues[i].size > blk->queues[i].nslots) {
+			pr_err("virtio-blk: %s: queue %u size %u above the %u offered", blk->path, i,
+			       dev->queues[i].size, blk->queues[i].nslots);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -579,18 +625,25 @@ static void blk_config_read(struct virtio_dev *dev, u32 offset, void *data, u32 
 		       MIN(len, sizeof(blk->config) - offset));
 }
 
+static void blk_free_queue(struct blk_queue *q)
+{
+	if (q->efd_in_loop)
+		event_loop_remove(&q->blk->dev.vm->loop, q->efd);
+	if (q->ring_ok)
+		io_uring_queue_exit(&q->ring);
+	if (q->efd >= 0)
+		close(q->efd);
+	free(q->slots);
+	free(q->free_list);
+}
+
 static void blk_free(struct virtio_blk *blk)
 {
-	if (blk->efd_in_loop)
-		event_loop_remove(&blk->dev.vm->loop, blk->efd);
-	if (blk->ring_ok)
-		io_uring_queue_exit(&blk->ring);
-	if (blk->efd >= 0)
-		close(blk->efd);
+	for (unsigned int i = 0; blk->queues && i < blk->nqueues; i++)
+		blk_free_queue(&blk->queues[i]);
+	free(blk->queues);
 	if (blk->fd >= 0)
 		close(blk->fd);
-	free(blk->slots);
-	free(blk->free_list);
 	free(blk);
 }
 
@@ -630,51 +683,67 @@ static int blk_open_image(struct virtio_blk *blk, const struct disk_config *disk
 }
 
 /* The ring and the eventfd it signals, which the main loop watches. */
-static int blk_ring_init(struct virtio_blk *blk)
+static int blk_ring_init(struct blk_queue *q)
 {
-	int err = io_uring_queue_init(VIRTIO_BLK_RING_ENTRIES, &blk->ring, 0);
+	const char *path = q->blk->path;
+	int err = io_uring_queue_init(VIRTIO_BLK_RING_ENTRIES, &q->ring, 0);
 
 	if (err) {
 		pr_err("virtio-blk: %s: io_uring_queue_init: %s (is io_uring disabled? see /proc/sys/kernel/io_uring_disabled)",
-		       blk->path, strerror(-err));
+		       path, strerror(-err));
 		return err;
 	}
-	err = io_uring_register_eventfd(&blk->ring, blk->efd);
+	err = io_uring_register_eventfd(&q->ring, q->efd);
 	if (err) {
-		pr_err("virtio-blk: %s: io_uring_register_eventfd: %s", blk->path, strerror(-err));
-		io_uring_queue_exit(&blk->ring);
+		pr_err("virtio-blk: %s: io_uring_register_eventfd: %s", path, strerror(-err));
+		io_uring_queue_exit(&q->ring);
 		return err;
 	}
-	blk->ring_ok = true;
+	q->ring_ok = true;
+	return 0;
+}
+
+static int blk_setup_queue(struct blk_queue *q, struct vm *vm)
+{
+	const char *path = q->blk->path;
+	int err;
+
+	q->nslots = VIRTIO_BLK_QUEUE_SIZE;
+	q->slots = calloc(q->nslots, sizeof(*q->slots));
+	q->free_list = calloc(q->nslots, sizeof(*q->free_list));
+	if (!q->slots || !q->free_list)
+		return -ENOMEM;
+	blk_reset_slots(q);
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->efd < 0) {
+		err = -errno;
+		pr_err("virtio-blk: %s: eventfd: %s", path, strerror(-err));
+		return err;
+	}
+	err = blk_ring_init(q);
+	if (err)
+		return err;
+	err = event_loop_add(&vm->loop, q->efd, EPOLLIN, blk_event, q);
+	if (err) {
+		pr_err("virtio-blk: %s: cannot watch its completions: %s", path, strerror(-err));
+		return err;
+	}
+	q->efd_in_loop = true;
 	return 0;
 }
 
 static int blk_setup_io(struct virtio_blk *blk, struct vm *vm)
 {
-	int err;
+	int err = 0;
 
-	blk->nslots = VIRTIO_BLK_QUEUE_SIZE;
-	blk->slots = calloc(blk->nslots, sizeof(*blk->slots));
-	blk->free_list = calloc(blk->nslots, sizeof(*blk->free_list));
-	if (!blk->slots || !blk->free_list)
+	blk->queues = calloc(blk->nqueues, sizeof(*blk->queues));
+	if (!blk->queues)
 		return -ENOMEM;
-	blk_reset_slots(blk);
-	blk->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (blk->efd < 0) {
-		err = -errno;
-		pr_err("virtio-blk: %s: eventfd: %s", blk->path, strerror(-err));
-		return err;
-	}
-	err = blk_ring_init(blk);
-	if (err)
-		return err;
-	err = event_loop_add(&vm->loop, blk->efd, EPOLLIN, blk_event, blk);
-	if (err) {
-		pr_err("virtio-blk: %s: cannot watch its completions: %s", blk->path, strerror(-err));
-		return err;
-	}
-	blk->efd_in_loop = true;
-	return 0;
+	for (unsigned int i = 0; i < blk->nqueues; i++)
+		blk->queues[i] = (struct blk_queue){ .blk = blk, .index = i, .efd = -1 };
+	for (unsigned int i = 0; !err && i < blk->nqueues; i++)
+		err = blk_setup_queue(&blk->queues[i], vm);
+	return err;
 }
 
 /* Device configuration layout (5.2.4), little-endian (VIRTIO_F_VERSION_1). */
@@ -684,6 +753,7 @@ static void blk_init_config(struct virtio_blk *blk, unsigned int index)
 	/* Header and status take two of the chain's buffers. */
 	blk->config.seg_max = htole32(VQ_MAX_CHAIN - 2);
 	blk->config.blk_size = htole32(SECTOR_SIZE);
+	blk->config.num_queues = htole16((u16)blk->nqueues);
 	snprintf(blk->serial, sizeof(blk->serial), "vmm-disk%u", index);
 }
 
@@ -697,7 +767,10 @@ static void blk_init_dev(struct virtio_blk *blk, struct vm *vm)
 			     1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 	if (blk->readonly)
 		dev->host_features |= 1ULL << VIRTIO_BLK_F_RO;
-	dev->nqueues = 1;
+	/* Without MQ the driver uses queue 0 only and num_queues is not there (5.2.3). */
+	if (blk->nqueues > 1)
+		dev->host_features |= 1ULL << VIRTIO_BLK_F_MQ;
+	dev->nqueues = blk->nqueues;
 	dev->queue_max_size = VIRTIO_BLK_QUEUE_SIZE;
 	dev->vm = vm;
 	dev->ops = &blk_ops;
@@ -712,9 +785,16 @@ int virtio_blk_create(struct vm *vm, const struct disk_config *disk, unsigned in
 
 	if (!blk)
 		return -ENOMEM;
-	blk->fd = blk->efd = -1;
+	if (disk->queues > VIRTIO_BLK_MAX_QUEUES) {
+		pr_err("virtio-blk: %s: %u queues asked for, at most %d", disk->path, disk->queues,
+		       VIRTIO_BLK_MAX_QUEUES);
+		free(blk);
+		return -EINVAL;
+	}
+	blk->fd = -1;
 	blk->path = disk->path;
 	blk->readonly = disk->readonly;
+	blk->nqueues = disk->queues ? disk->queues : 1;
 	blk_init_dev(blk, vm);
 	err = blk_open_image(blk, disk);
 	if (!err)

@@ -10,11 +10,19 @@
 
 struct vm;
 
-/* --disk PATH[,ro] */
+/* --disk PATH[,ro][,queues=N] */
 struct disk_config {
 	const char *path;
 	bool readonly;
+	unsigned int queues; /* request queues; 0: one (the composition picks one per vCPU) */
 };
+
+/*
+ * Request queues per disk: the transport's limit (one MSI-X vector per
+ * queue plus one for configuration changes, 65 of the 512 its table
+ * holds). More queues than vCPUs buy nothing: Linux maps queues to CPUs.
+ */
+#define VIRTIO_BLK_MAX_QUEUES 64
 
 #define VIRTIO_BLK_QUEUE_SIZE 256
 #define VIRTIO_BLK_RING_ENTRIES 128

@@ -103,9 +103,18 @@ static void signal_vector(struct virtio_pci *vp, u16 vector)
 void virtio_notify_queue(struct virtio_dev *dev, unsigned int queue)
 {
 	struct virtio_pci *vp = transport_of(dev);
+	struct virtqueue *vq;
 
-	if (queue < dev->nqueues)
-		signal_vector(vp, dev->queues[queue].msix_vector);
+	if (queue >= dev->nqueues)
+		return;
+	vq = &dev->queues[queue];
+	/* A busy queue completes many requests per interrupt the driver asks for. */
+	if (!vq_interrupt_needed(vq)) {
+		vq->stats.suppressed++;
+		return;
+	}
+	vq->stats.interrupts++;
+	signal_vector(vp, vq->msix_vector);
 }
 
 void virtio_notify_config(struct virtio_dev *dev)
@@ -134,11 +143,19 @@ static void on_kick(void *opaque, uint32_t events)
 	struct virtio_pci *vp = kick->vp;
 	eventfd_t count;
 
+	struct virtqueue *vq = &vp->dev->queues[kick->queue];
+
 	(void)events;
 	if (eventfd_read(kick->fd, &count) < 0)
 		return;
-	if ((vp->status & VIRTIO_CONFIG_S_DRIVER_OK) && vp->dev->queues[kick->queue].ready)
-		vp->dev->ops->queue_notify(vp->dev, kick->queue);
+	if (!(vp->status & VIRTIO_CONFIG_S_DRIVER_OK) || !vq->ready)
+		return;
+	vq->stats.kicks++;
+	/* No kick while the device works through the ring; a buffer posted meanwhile brings it back. */
+	vq_kicks_off(vq);
+	vp->dev->ops->queue_notify(vp->dev, kick->queue);
+	if (vq_kicks_on(vq))
+		virtio_queue_resume_later(vp->dev, kick->queue);
 }
 
 void virtio_queue_resume_later(struct virtio_dev *dev, unsigned int queue)
@@ -196,6 +213,17 @@ static void device_reset(struct virtio_pci *vp)
 	vp->config_vector = NO_VECTOR;
 }
 
+/*
+ * What every device offers besides its own features: the modern
+ * interface (the only one we have) and event indices, so that no device
+ * takes a kick per buffer or sends an interrupt per completion when the
+ * driver does not need them.
+ */
+static u64 offered_features(const struct virtio_dev *dev)
+{
+	return dev->host_features | 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_RING_F_EVENT_IDX;
+}
+
 static struct virtqueue *selected_queue(struct virtio_pci *vp)
 {
 	return vp->queue_select < vp->dev->nqueues ? &vp->dev->queues[vp->queue_select] : NULL;
@@ -206,7 +234,7 @@ static void common_snapshot(struct virtio_pci *vp, u8 *buf)
 {
 	struct virtio_pci_common_cfg c = { 0 };
 	struct virtqueue *vq = selected_queue(vp);
-	u64 features = vp->dev->host_features | (1ULL << VIRTIO_F_VERSION_1);
+	u64 features = offered_features(vp->dev);
 
 	c.device_feature_select = vp->dfselect;
 	c.device_feature = vp->dfselect < 2 ? (u32)(features >> (32 * vp->dfselect)) : 0;
@@ -243,7 +271,7 @@ static void set_status(struct virtio_pci *vp, u8 status)
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
-		u64 offered = dev->host_features | (1ULL << VIRTIO_F_VERSION_1);
+		u64 offered = offered_features(dev);
 
 		/* Refuse what was not offered, and legacy drivers (3.1.1). */
 		if ((dev->guest_features & ~offered) ||
@@ -273,6 +301,7 @@ static void enable_queue(struct virtio_pci *vp, struct virtqueue *vq)
 	int err;
 
 	vq->indirect_ok = virtio_has_feature(vp->dev, VIRTIO_RING_F_INDIRECT_DESC);
+	vq->event_idx = virtio_has_feature(vp->dev, VIRTIO_RING_F_EVENT_IDX);
 	err = vq_activate(vq, &vp->vm->mem);
 	if (err) {
 		pr_warn("%s: queue %u rejected (%s)", vp->dev->name, vp->queue_select,
@@ -463,12 +492,29 @@ static void fill_config_space(struct virtio_pci *vp)
 	pci->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
 
+/* At -d: how many kicks and interrupts each queue cost, against the requests it served. */
+static void print_queue_stats(const struct virtio_dev *dev)
+{
+	for (unsigned int q = 0; q < dev->nqueues; q++) {
+		const struct vq_stats *st = &dev->queues[q].stats;
+
+		if (!st->kicks && !st->completions)
+			continue;
+		pr_debug("%s: queue %u: %llu kicks, %llu completions, %llu interrupts (%llu suppressed), %.2f interrupts per completion",
+			 dev->name, q, (unsigned long long)st->kicks,
+			 (unsigned long long)st->completions, (unsigned long long)st->interrupts,
+			 (unsigned long long)st->suppressed,
+			 st->completions ? (double)st->interrupts / (double)st->completions : 0.0);
+	}
+}
+
 void virtio_pci_remove(struct virtio_dev *dev)
 {
 	struct virtio_pci *vp = dev->transport;
 
 	if (!vp)
 		return;
+	print_queue_stats(dev);
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 	for (unsigned int q = 0; q < dev->nqueues; q++) {

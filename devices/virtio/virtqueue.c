@@ -35,6 +35,8 @@ int vq_activate(struct virtqueue *vq, const struct guest_mem *mem)
 		return -EINVAL;
 	vq->last_avail = 0;
 	vq->used_idx = 0;
+	vq->signalled_used = 0;
+	vq->signalled_valid = false;
 	vq->ready = true;
 	return 0;
 }
@@ -46,6 +48,9 @@ void vq_reset(struct virtqueue *vq)
 	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
 	vq->last_avail = vq->used_idx = 0;
 	vq->msix_vector = 0xffff;
+	vq->event_idx = false;
+	vq->signalled_used = 0;
+	vq->signalled_valid = false;
 }
 
 /* Appends one descriptor's buffer to the chain; enforces out-before-in. */
@@ -158,8 +163,81 @@ void vq_push(struct virtqueue *vq, u16 head, u32 written)
 	used->ring[vq->used_idx % vq->size].id = head;
 	used->ring[vq->used_idx % vq->size].len = written;
 	vq->used_idx++;
+	vq->stats.completions++;
 	/* The element must be visible before the index that publishes it (2.7.8). */
 	__atomic_store_n(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+/*
+ * The trailing fields of the rings (2.7.6, 2.7.8): used_event after the
+ * avail ring, avail_event after the used ring. vq_activate checked that
+ * both lie in guest memory.
+ */
+static u16 *used_event_ptr(const struct virtqueue *vq)
+{
+	struct vring_avail *avail = ring_ptr(vq, vq->avail_gpa, 6 + 2ULL * vq->size);
+
+	return avail ? &avail->ring[vq->size] : NULL;
+}
+
+static u16 *avail_event_ptr(const struct virtqueue *vq)
+{
+	struct vring_used *used = ring_ptr(vq, vq->used_gpa, 6 + 8ULL * vq->size);
+
+	return used ? (u16 *)&used->ring[vq->size] : NULL;
+}
+
+bool vq_interrupt_needed(struct virtqueue *vq)
+{
+	struct vring_avail *avail = ring_ptr(vq, vq->avail_gpa, 6 + 2ULL * vq->size);
+	u16 old = vq->signalled_used, new_idx = vq->used_idx;
+	bool valid = vq->signalled_valid;
+
+	if (!vq->ready || !avail)
+		return true;
+	/*
+	 * used->idx was published before the driver's wish is read: otherwise
+	 * a driver that re-enables interrupts and then checks used->idx, and
+	 * us reading its old flags, could both decide the other will act.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!vq->event_idx)
+		return !(load16_acquire(&avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	vq->signalled_used = new_idx;
+	vq->signalled_valid = true;
+	if (!valid)
+		return true;
+	return vq_need_event(load16_acquire(used_event_ptr(vq)), new_idx, old);
+}
+
+void vq_kicks_off(struct virtqueue *vq)
+{
+	struct vring_avail *avail = ring_ptr(vq, vq->avail_gpa, 6 + 2ULL * vq->size);
+	struct vring_used *used = ring_ptr(vq, vq->used_gpa, 6 + 8ULL * vq->size);
+
+	if (!vq->ready || !avail || !used)
+		return;
+	vq->avail_at_kicks_off = load16_acquire(&avail->idx);
+	/* With EVENT_IDX the driver ignores the flag (2.7.10): avail_event stays where it was. */
+	if (!vq->event_idx)
+		__atomic_store_n(&used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+bool vq_kicks_on(struct virtqueue *vq)
+{
+	struct vring_avail *avail = ring_ptr(vq, vq->avail_gpa, 6 + 2ULL * vq->size);
+	struct vring_used *used = ring_ptr(vq, vq->used_gpa, 6 + 8ULL * vq->size);
+	u16 *avail_event = avail_event_ptr(vq);
+
+	if (!vq->ready || !avail || !used || !avail_event)
+		return false;
+	if (vq->event_idx)
+		__atomic_store_n(avail_event, load16_acquire(&avail->idx), __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&used->flags, 0, __ATOMIC_RELAXED);
+	/* The driver reads our wish after publishing its index; we read its index after ours. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16_acquire(&avail->idx) != vq->avail_at_kicks_off;
 }
 
 size_t vq_copy_from_out(const struct vq_chain *chain, size_t offset, void *dst, size_t len)

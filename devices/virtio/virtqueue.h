@@ -18,6 +18,14 @@
 #define VQ_MAX_SIZE 1024
 #define VQ_MAX_CHAIN 256 /* buffers in one request, after indirect expansion */
 
+/* What a queue cost the guest, printed at -d; survives resets. */
+struct vq_stats {
+	u64 kicks;       /* guest notifications that reached the device */
+	u64 completions; /* requests returned (vq_push) */
+	u64 interrupts;  /* interrupts sent */
+	u64 suppressed;  /* interrupts the driver asked us not to send */
+};
+
 struct virtqueue {
 	/* Set by the driver through the transport. */
 	u16 size;
@@ -29,6 +37,12 @@ struct virtqueue {
 	u16 used_idx;     /* our copy of used->idx */
 	const struct guest_mem *mem;
 	bool indirect_ok; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool event_idx;   /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	/* Notification suppression (2.7.7, 2.7.10). */
+	u16 signalled_used;   /* used_idx at the last interrupt decision */
+	bool signalled_valid; /* false until the first one: always interrupt then */
+	u16 avail_at_kicks_off; /* avail->idx when kicks were turned off */
+	struct vq_stats stats;
 };
 
 /*
@@ -56,6 +70,39 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 
 /* Returns a finished request with the number of bytes written into it. */
 void vq_push(struct virtqueue *vq, u16 head, u32 written);
+
+/*
+ * The event index test (2.7.10.2, the kernel's vring_need_event): moving
+ * an index from old to new_idx passed event, i.e. event lies in
+ * [old, new_idx) modulo 2^16. The indices wrap at 65536, so the test is
+ * done in u16 arithmetic: new_idx - event - 1 counts how far new_idx went
+ * beyond event (huge if event is at or after new_idx), new_idx - old how
+ * far it moved.
+ */
+static inline bool vq_need_event(u16 event, u16 new_idx, u16 old)
+{
+	return (u16)(new_idx - event - 1) < (u16)(new_idx - old);
+}
+
+/*
+ * Whether the driver wants an interrupt for what vq_push returned since
+ * the last call: with EVENT_IDX when used->idx passed the driver's
+ * used_event, otherwise unless it set VRING_AVAIL_F_NO_INTERRUPT. The
+ * first call after activation always says yes.
+ */
+bool vq_interrupt_needed(struct virtqueue *vq);
+
+/*
+ * Guest notifications while the device works through the ring: a kick
+ * for a buffer the device would pop anyway is a wasted VM exit. Off:
+ * VRING_USED_F_NO_NOTIFY, or with EVENT_IDX an avail_event left behind.
+ * On: the flag cleared, or avail_event at the driver's current index.
+ * vq_kicks_on returns true when the driver posted buffers after
+ * vq_kicks_off: it may not have kicked for them, so the device must look
+ * at the ring again.
+ */
+void vq_kicks_off(struct virtqueue *vq);
+bool vq_kicks_on(struct virtqueue *vq);
 
 /*
  * The len bytes of iovecs src[0..n) that follow the first skip bytes, as

@@ -109,4 +109,12 @@ check "plan --json is valid JSON with regions" python3 -c "import json,sys; d=js
 ram=$(python3 -c "import json; d=json.load(open('$tmp/plan.json')); print(sum(r['size'] for r in d['regions'] if r['type']=='ram'))")
 expect_eq "plan places exactly the requested RAM" $((2 << 30)) "$ram"
 
+# --mem-backing: what plan shows, and where RAM above 1 MiB starts.
+expect "an unknown --mem-backing is a usage error" 2 "bad --mem-backing 'huge'; use anon, thp, hugetlb" -- plan --mem-backing huge
+"$vmm" plan -m 1G --mem-backing hugetlb --json > "$tmp/huge.json" 2>&1
+expect_eq "plan --mem-backing hugetlb: 2 MiB pages, RAM above 1 MiB at 2 MiB" "hugetlb 2097152 2097152" \
+	"$(python3 -c "import json; d=json.load(open('$tmp/huge.json')); b=d['mem_backing']; print(b['kind'], b['page_size'], [r for r in d['regions'] if r['type']=='ram'][1]['start'])")"
+"$vmm" plan -m 1G --mem-backing anon > "$tmp/anon.txt" 2>&1
+check "plan --mem-backing anon says 4 KiB pages" grep -q "memory backing: anon (4 KiB pages)" "$tmp/anon.txt"
+
 finish cli-bad-input

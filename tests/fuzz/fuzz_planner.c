@@ -65,7 +65,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	req.ncpus = fuzz_u8(&in);
 	req.addr_bits = fuzz_u8(&in);
 	page_shift = fuzz_u8(&in);
-	req.page_size = page_shift && page_shift < 64 ? 1ULL << page_shift : 0;
+	/* The top two bits pick a backing's page for bank starts: none, 2 MiB, 32 MiB, 1 GiB. */
+	req.bank_align = (const u64[]){ 0, 2 * MiB, 32 * MiB, 1 * GiB }[page_shift >> 6];
+	page_shift &= 63;
+	req.page_size = page_shift ? 1ULL << page_shift : 0;
 	host.iova_limit = fuzz_u64(&in);
 	snprintf(host.iova_limit_source, sizeof(host.iova_limit_source), "fuzz IOVA limit");
 	while (fuzz_more(&in) && host.n < PLAN_MAX_FORBIDDEN) {

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct fuzz_input in = fuzz_input(data, size);
 	static struct vguest g;
 	static u8 *ram;
-	struct disk_config disk = { image, false };
+	struct disk_config disk = { .path = image };
 	struct virtio_dev *dev;
 
 	log_threshold = LOG_QUIET;

@@ -196,6 +196,8 @@ def cli():
         "run-devices": argv("run", "--kernel=bz", "--disk", "a.img,ro", "--disk", "b.img",
                             "--net", "tap=t0,mac=52:54:00:12:34:56", "--console", "virtio",
                             "--vfio", "01:00.0", "--reserved", "r.txt", "--no-rng", "-d"),
+        "run-fast": argv("run", "-k", "bz", "--disk", "c.img,queues=4,ro", "--mem-backing",
+                         "hugetlb=1G"),
         "plan": argv("plan", "-m", "2G", "--json", "--arch", "arm64"),
         "plan-msi-window": argv("plan", "--arch", "arm64", "--msi-window", "0x30000000,2M",
                                 "--msi-window=host", "--msi-window", "auto"),

@@ -28,10 +28,10 @@ check "vfio-bind hands it to vfio-pci" sh -c "readlink /sys/bus/pci/devices/$nvm
 script='
 yes vmm-nvme-O_DIRECT-pattern | head -c 1048576 > /tmp/pattern
 irqs() { awk "/ITS-PCI-MSIX.*nvme0q/ { n += \$2 + \$3 } END { print n + 0 }" /proc/interrupts; }
-ls /sys/block | grep -q nvme0n1 && echo NAMESPACE=ok
+[ -b /dev/nvme0n1 ] && echo NAMESPACE=ok
 echo IRQ_BEFORE=$(irqs)
-dd if=/tmp/pattern of=/dev/nvme0n1 bs=4k seek=4096 oflag=direct 2>/dev/null && echo WRITE=ok
-dd if=/dev/nvme0n1 of=/tmp/back bs=4k skip=4096 count=256 iflag=direct 2>/dev/null && echo READ=ok
+[ -b /dev/nvme0n1 ] && dd if=/tmp/pattern of=/dev/nvme0n1 bs=4k seek=4096 oflag=direct 2>/dev/null && echo WRITE=ok
+[ -b /dev/nvme0n1 ] && dd if=/dev/nvme0n1 of=/tmp/back bs=4k skip=4096 count=256 iflag=direct 2>/dev/null && echo READ=ok
 cmp /tmp/pattern /tmp/back && echo MATCH=ok
 echo IRQ_AFTER=$(irqs)
 grep nvme0q /proc/interrupts | head -n 3

@@ -1,10 +1,17 @@
 #!/bin/bash
 # Inside an L1 booted on the iommufd kernel (bench.sh starts it with
-# VMM_L1_KERNEL=iommufd): the time to map guest RAM for DMA, legacy
-# container (VFIO_IOMMU_MAP_DMA) against iommufd (IOMMU_IOAS_MAP), as the
-# VMM logs it with -d ("guest RAM DMA-mapped: N MiB in B banks in T ms").
-# Each run stops the guest after a second; the median of BENCH_RUNS (3).
-# One "BENCH dma-map" line per backend and size.
+# VMM_L1_KERNEL=iommufd): the time to map all guest RAM for DMA, as the
+# VMM logs it ("guest RAM DMA-mapped: N MiB in B banks in T ms"), for
+# each size (BENCH_DMA_SIZES: 512M 2G 4G), guest RAM backing (anon: 4 KiB
+# pages, thp, hugetlb with 2 MiB pages reserved here) and IOMMU API
+# (legacy container VFIO_IOMMU_MAP_DMA, iommufd IOMMU_IOAS_MAP). Each run
+# stops the guest after a second; the median of BENCH_RUNS (3).
+#
+# Prints one line per measurement,
+#   BENCH dma-map backend=legacy size=4G backing=anon ms=1234.5
+# then the ratios against anon of the same size and backend, which
+# bench.sh turns into build/bench/dma-map-*.json.
+# L1 needs the largest size pinned plus its own memory: L1_MEM=6144.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,6 +19,8 @@ root=$(cd "$here/../.." && pwd)
 vmm=${VMM:-$root/build/vmm}
 nic=${VFIO_NIC:-0000:00:01.0}
 runs=${BENCH_RUNS:-3}
+sizes=${BENCH_DMA_SIZES:-512M 2G 4G}
+hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 "$vmm" vfio-bind "$nic" >/dev/null || exit 1
 if [ ! -e /dev/iommu ]; then
 	echo "BENCH dma-map skipped: this L1 kernel has no /dev/iommu"
@@ -19,15 +28,41 @@ if [ ! -e /dev/iommu ]; then
 fi
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+mib() { case $1 in *G) echo $((${1%G} * 1024)) ;; *M) echo "${1%M}" ;; esac; }
 
-for size in 512M 2G; do
-	for backend in legacy iommufd; do
-		times=$(for _ in $(seq "$runs"); do
-			"$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m "$size" --vfio "$nic" \
-				--vfio-backend "$backend" --timeout 1 -p "vmmtest.action=hang" </dev/null 2>&1 |
-				tr -d '\r' | sed -n 's/.*guest RAM DMA-mapped: .* in \([0-9.]*\) ms.*/\1/p'
-		done | median)
-		printf 'BENCH dma-map %-7s -m %-4s %8s ms (median of %s)\n' "$backend" "$size" "${times:-?}" "$runs"
+declare -A ms
+# hugetlb first, while L1's memory is not yet fragmented; the pages are
+# given back before the others run (pinned anon RAM needs the room).
+for backing in hugetlb thp anon; do
+	if [ "$backing" = hugetlb ]; then
+		max=0
+		for size in $sizes; do [ "$(mib "$size")" -gt "$max" ] && max=$(mib "$size"); done
+		echo $((max / 2 + 8)) > "$hp/nr_hugepages"
+		echo "BENCH dma-map note: $(cat "$hp/nr_hugepages") huge pages of 2 MiB reserved for $max MiB"
+	fi
+	for size in $sizes; do
+		for backend in legacy iommufd; do
+			t=$(for _ in $(seq "$runs"); do
+				"$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m "$size" --mem-backing "$backing" \
+					--vfio "$nic" --vfio-backend "$backend" --timeout 1 -p "vmmtest.action=hang" \
+					</dev/null 2>&1 | tr -d '\r' |
+					sed -n 's/.*guest RAM DMA-mapped: .* in \([0-9.]*\) ms.*/\1/p'
+			done | median)
+			ms[$backend,$size,$backing]=${t:-?}
+			echo "BENCH dma-map backend=$backend size=$size backing=$backing ms=${t:-?} runs=$runs"
+		done
 	done
+	[ "$backing" = hugetlb ] && echo 0 > "$hp/nr_hugepages"
 done
 "$vmm" vfio-unbind "$nic" >/dev/null 2>&1
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "?" }'; }
+echo "BENCH dma-map table: time to map all guest RAM, and against 4 KiB pages (anon)"
+printf 'BENCH %-8s %-5s %12s %12s %7s %12s %7s\n' backend size "anon ms" "thp ms" ratio "hugetlb ms" ratio
+for backend in legacy iommufd; do
+	for size in $sizes; do
+		a=${ms[$backend,$size,anon]} t=${ms[$backend,$size,thp]} h=${ms[$backend,$size,hugetlb]}
+		printf 'BENCH %-8s %-5s %12s %12s %7s %12s %7s\n' "$backend" "$size" "$a" "$t" "$(ratio "$a" "$t")" \
+			"$h" "$(ratio "$a" "$h")"
+	done
+done

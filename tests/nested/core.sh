@@ -113,4 +113,4 @@ expect_eq "a hole over the whole first MiB exits 1" 1 "$rc"
 check "  ... with one error naming the trampoline and the hole" \
 	bash -c "grep -q 'error: .*trampoline.*first-mib' '$out/firstmib.log'"
 
-finish integration-core
+finish "${CORE_SUITE_NAME:-integration-core}"

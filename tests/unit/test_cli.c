@@ -76,6 +76,62 @@ static void bad_values_are_usage_errors_with_a_hint(void **state)
 	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "stray", NULL), -EINVAL);
 }
 
+static void disk_options_come_after_the_path(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+	char a[] = "root.img,ro,queues=4", b[] = "a,b.img", c[] = "data.img,queues=1,rw";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--disk", a, "--disk", b,
+			       "--disk", c, NULL), 0);
+	assert_int_equal(cfg.ndisks, 3);
+	assert_string_equal(cfg.disks[0].path, "root.img");
+	assert_true(cfg.disks[0].readonly);
+	assert_int_equal(cfg.disks[0].queues, 4);
+	/* A comma that starts no option belongs to the path; no queues: one per vCPU. */
+	assert_string_equal(cfg.disks[1].path, "a,b.img");
+	assert_false(cfg.disks[1].readonly);
+	assert_int_equal(cfg.disks[1].queues, 0);
+	assert_string_equal(cfg.disks[2].path, "data.img");
+	assert_int_equal(cfg.disks[2].queues, 1);
+}
+
+static void mem_backing_is_default_unless_named(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_DEFAULT);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--mem-backing", "hugetlb=1G", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_HUGETLB);
+	assert_int_equal(cfg.mem_backing.page_size, 1 * GiB);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--mem-backing=anon", NULL), 0);
+	assert_int_equal(cfg.mem_backing.kind, MEM_BACKING_ANON);
+	assert_int_equal(parse(&cfg, err, "vmm", "plan", "--mem-backing", "hugetlb=3M", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "hugetlb=2M or hugetlb=1G"));
+}
+
+static void bad_disk_queue_counts_are_refused(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+	char zero[] = "d.img,queues=0", many[] = "d.img,queues=65", word[] = "d.img,queues=all",
+	     none[] = ",queues=2";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--disk", zero, NULL), -EINVAL);
+	assert_non_null(strstr(err, "queues=N with 1 <= N <= 64"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--disk", many, NULL), -EINVAL);
+	assert_non_null(strstr(err, "'65'"));
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--disk", word, NULL), -EINVAL);
+	assert_int_equal(parse(&cfg, err, "vmm", "run", "-k", "bz", "--disk", none, NULL), -EINVAL);
+	assert_non_null(strstr(err, "needs a path"));
+}
+
 /* "vmm plan -zd" said "unknown option 'build/vmm'": the wrong element of argv. */
 static void refused_options_are_named_as_typed(void **state)
 {
@@ -238,6 +294,9 @@ int main(void)
 		cmocka_unit_test(defaults_are_256m_and_one_cpu),
 		cmocka_unit_test(bad_values_are_usage_errors_with_a_hint),
 		cmocka_unit_test(refused_options_are_named_as_typed),
+		cmocka_unit_test(disk_options_come_after_the_path),
+		cmocka_unit_test(bad_disk_queue_counts_are_refused),
+		cmocka_unit_test(mem_backing_is_default_unless_named),
 		cmocka_unit_test(plan_needs_no_kernel),
 		cmocka_unit_test(vfio_bind_takes_exactly_one_address),
 		cmocka_unit_test(vfio_backend_is_auto_unless_named),

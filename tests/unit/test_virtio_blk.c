@@ -397,7 +397,7 @@ static int setup(void **state, bool readonly)
 	pci_bus_init(&t->bus);
 	assert_int_equal(pci_bus_set_windows(&t->bus, &t->vm.mmio, MMIO_BASE, MMIO_SIZE, 0, 0), 0);
 	create_image(t);
-	disk = (struct disk_config){ t->path, readonly };
+	disk = (struct disk_config){ .path = t->path, .readonly = readonly };
 	assert_int_equal(virtio_blk_create(&t->vm, &disk, SERIAL_INDEX, &t->dev), 0);
 	assert_int_equal(virtio_pci_add(&t->vm, &t->bus, t->dev), 0);
 	find_bar(t);
@@ -882,9 +882,9 @@ static void create_refuses_bad_paths(void **state)
 {
 	struct vm vm;
 	struct virtio_dev *dev;
-	struct disk_config missing = { "/nonexistent/disk.img", false };
-	struct disk_config dir = { "/tmp", true };
-	struct disk_config chr = { "/dev/null", true };
+	struct disk_config missing = { .path = "/nonexistent/disk.img" };
+	struct disk_config dir = { .path = "/tmp", .readonly = true };
+	struct disk_config chr = { .path = "/dev/null", .readonly = true };
 
 	(void)state;
 	memset(&vm, 0, sizeof(vm));
