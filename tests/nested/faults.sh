@@ -10,21 +10,23 @@
 # "Data a guest synced survives SIGKILL" lives in virtio-blk.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# boot NAME GUEST_SCRIPT VMM_ARGS...: the script runs in the guest; console in $out/NAME.txt.
+# boot NAME GUEST_SCRIPT VMM_ARGS...: the script runs in the guest; console in
+# $out/NAME.txt, the VMM's own messages in $out/NAME.err (kept apart: a
+# warning written while the guest prints a line would split that line).
 boot() {
 	local name=$1 script=$2
 	shift 2
 	timeout -k 10 150 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
-		-p "panic=-1 $(guest_run "$script") ${ACTION:-}" "$@" </dev/null >"$out/$name.log" 2>&1
+		-p "panic=-1 $(guest_run "$script") ${ACTION:-}" "$@" </dev/null >"$out/$name.log" 2>"$out/$name.err"
 	rc=$?
 	tr -d '\r' < "$out/$name.log" > "$out/$name.txt"
 	echo "   ($name: exit $rc)"
 }
 field() { sed -n "s/^FAULT $2=//p" "$out/$1.txt" | head -n1; }
-# An md5 field: the VMM's own warning may follow it on the same line (one log, two writers).
 md5_field() { field "$@" | cut -c1-32; }
-has() { grep -q -- "$2" "$out/$1.txt"; }
-show_tail() { echo "--- last lines of $1:"; tail -n 20 "$out/$1.txt"; }
+# has NAME PATTERN: in the guest's console or the VMM's messages.
+has() { cat "$out/$1.txt" "$out/$1.err" 2>/dev/null | grep -q -- "$2"; }
+show_tail() { echo "--- last lines of $1:"; tail -n 20 "$out/$1.txt"; tail -n 10 "$out/$1.err" 2>/dev/null; }
 # cpu_pct PID SECONDS: the VMM's own CPU (utime - guest_time + stime) over SECONDS, in %.
 cpu_pct() {
 	local c0 c1 t0 t1
@@ -112,7 +114,7 @@ sleep 6
 echo "FAULT done"'
 # The VMM's own --timeout (not timeout(1)): $! is the VMM, whose CPU is measured.
 "$vmm" run --timeout 150 -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 --net "tap=$tap" \
-	-p "panic=-1 $(guest_run "$net_script")" </dev/null >"$out/tap.log" 2>&1 &
+	-p "panic=-1 $(guest_run "$net_script")" </dev/null >"$out/tap.log" 2>"$out/tap.err" &
 pid=$!
 deleted=no idle=
 if wait_for "$out/tap.log" "FAULT net_ready" "$pid" 120; then
