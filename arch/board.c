@@ -281,7 +281,7 @@ static void uart_stop_batching(void *opaque)
 {
 	struct board *b = opaque;
 
-	coalesced_io_set(b->vm, b->uart_batch_zone, false);
+	coalesced_io_set(&b->vm->coalesced, b->uart_batch_zone, false);
 }
 
 int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
@@ -296,9 +296,9 @@ int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq
 	if (err)
 		return err;
 	/* THR alone: one byte, the access width of the 8250 driver's console writes. */
-	b->uart_batch_zone = coalesced_io_add(b->vm, bus == &b->vm->pio, base, 1);
+	b->uart_batch_zone = coalesced_io_add(&b->vm->coalesced, bus == &b->vm->pio, base, 1);
 	if (b->uart_batch_zone >= 0) {
-		coalesced_io_set(b->vm, b->uart_batch_zone, true);
+		coalesced_io_set(&b->vm->coalesced, b->uart_batch_zone, true);
 		serial_8250_batch_until_tx_irq(b->uart, uart_stop_batching, b);
 	}
 	return 0;

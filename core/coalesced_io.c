@@ -7,38 +7,40 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "io_bus.h"
 #include "log.h"
-#include "vm.h"
 
-void coalesced_io_init(struct coalesced_io *c)
+void coalesced_io_init(struct coalesced_io *c, const struct io_bus *pio,
+		       const struct io_bus *mmio)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
+	c->pio = pio;
+	c->mmio = mmio;
+	c->vm_fd = -1;
 }
 
-static int zone_ioctl(struct vm *vm, unsigned int id, bool on)
+static int zone_ioctl(struct coalesced_io *c, unsigned int id, bool on)
 {
-	struct coalesced_io *c = &vm->coalesced;
 	struct kvm_coalesced_mmio_zone zone = {
 		.addr = c->zones[id].addr,
 		.size = c->zones[id].size,
 		.pio = c->zones[id].pio,
 	};
 
-	return ioctl(vm->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
+	return ioctl(c->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
 		     &zone) < 0 ? -errno : 0;
 }
 
 /* Makes KVM's view of zone id what the device wants; lock held. */
-static void apply(struct vm *vm, unsigned int id)
+static void apply(struct coalesced_io *c, unsigned int id)
 {
-	struct coalesced_io *c = &vm->coalesced;
 	bool on = c->zones[id].wanted && c->ring;
 	int err;
 
 	if (on == c->zones[id].registered)
 		return;
-	err = zone_ioctl(vm, id, on);
+	err = zone_ioctl(c, id, on);
 	if (err) {
 		/* Unbatched writes still work; only a failed "off" would lose order, and KVM never refuses one it accepted. */
 		pr_debug("coalesced %s zone 0x%llx: %s", c->zones[id].pio ? "PIO" : "MMIO",
@@ -48,9 +50,8 @@ static void apply(struct vm *vm, unsigned int id)
 	c->zones[id].registered = on;
 }
 
-int coalesced_io_add(struct vm *vm, bool pio, u64 addr, u32 size)
+int coalesced_io_add(struct coalesced_io *c, bool pio, u64 addr, u32 size)
 {
-	struct coalesced_io *c = &vm->coalesced;
 	int id;
 
 	pthread_mutex_lock(&c->lock);
@@ -66,9 +67,8 @@ int coalesced_io_add(struct vm *vm, bool pio, u64 addr, u32 size)
 	return id;
 }
 
-static void replay(struct vm *vm)
+static void replay(struct coalesced_io *c)
 {
-	struct coalesced_io *c = &vm->coalesced;
 	struct kvm_coalesced_mmio_ring *ring = c->ring;
 
 	/* KVM fills [first, last); first is ours to advance. */
@@ -80,63 +80,60 @@ static void replay(struct vm *vm)
 			pr_warn("coalesced I/O ring index %u out of range: batching stops", ring->first);
 			for (unsigned int i = 0; i < c->nzones; i++) {
 				c->zones[i].wanted = false;
-				apply(vm, i);
+				apply(c, i);
 			}
 			c->ring = NULL;
 			return;
 		}
 		e = &ring->coalesced_mmio[ring->first];
-		io_bus_access(e->pio ? &vm->pio : &vm->mmio, e->phys_addr, e->data,
+		io_bus_access(e->pio ? c->pio : c->mmio, e->phys_addr, e->data,
 			      e->len < sizeof(e->data) ? e->len : (u32)sizeof(e->data), true);
 		__atomic_store_n(&ring->first, (ring->first + 1) % c->entries, __ATOMIC_RELEASE);
 	}
 }
 
-void coalesced_io_flush(struct vm *vm)
+void coalesced_io_flush(struct coalesced_io *c)
 {
-	struct coalesced_io *c = &vm->coalesced;
 	struct kvm_coalesced_mmio_ring *ring = __atomic_load_n(&c->ring, __ATOMIC_ACQUIRE);
 
 	if (!ring || ring->first == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&c->lock);
 	if (c->ring)
-		replay(vm);
+		replay(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
-void coalesced_io_set(struct vm *vm, int id, bool on)
+void coalesced_io_set(struct coalesced_io *c, int id, bool on)
 {
-	struct coalesced_io *c = &vm->coalesced;
-
 	if (id < 0 || (unsigned int)id >= c->nzones)
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->zones[id].wanted = on;
-	apply(vm, (unsigned int)id);
+	apply(c, (unsigned int)id);
 	pthread_mutex_unlock(&c->lock);
 }
 
-void coalesced_io_start(struct vm *vm, void *vcpu_run_mapping)
+void coalesced_io_start(struct coalesced_io *c, int vm_fd, void *vcpu_run_mapping,
+			long mapping_size)
 {
-	struct coalesced_io *c = &vm->coalesced;
-	int page_offset = kvm_check_extension(vm, KVM_CAP_COALESCED_MMIO);
+	int page_offset = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (page_offset <= 0 || page <= 0 ||
-	    (long)(page_offset + 1) * page > vm->vcpu_mmap_size)
+	if (page_offset <= 0 || page <= 0 || (long)(page_offset + 1) * page > mapping_size)
 		return; /* no ring: every write exits */
 	for (unsigned int i = 0; i < c->nzones; i++) {
-		if (c->zones[i].pio && kvm_check_extension(vm, KVM_CAP_COALESCED_PIO) <= 0)
+		if (c->zones[i].pio && ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
 			return;
 	}
 	pthread_mutex_lock(&c->lock);
+	c->vm_fd = vm_fd;
 	c->entries = (u32)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 			   sizeof(struct kvm_coalesced_mmio));
 	__atomic_store_n(&c->ring,
 			 (struct kvm_coalesced_mmio_ring *)((u8 *)vcpu_run_mapping + page_offset * page),
 			 __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < c->nzones; i++)
-		apply(vm, i);
+		apply(c, i);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -82,10 +82,10 @@ static void writes_are_replayed_in_order_across_the_wrap(void **state)
 	f->ring->first = f->ring->last = ENTRIES - 3; /* the text wraps the ring */
 	for (unsigned int i = 0; i < 5; i++)
 		kvm_appends(f->ring, true, 0x3f8, (u8)text[i]);
-	coalesced_io_flush(&f->vm);
+	coalesced_io_flush(&f->vm.coalesced);
 	for (unsigned int i = 5; text[i]; i++)
 		kvm_appends(f->ring, true, 0x3f8, (u8)text[i]);
-	coalesced_io_flush(&f->vm);
+	coalesced_io_flush(&f->vm.coalesced);
 	assert_int_equal(nseen, strlen(text));
 	assert_memory_equal(seen, text, strlen(text));
 	assert_int_equal(f->ring->first, f->ring->last);
@@ -97,7 +97,7 @@ static void mmio_entries_go_to_the_mmio_bus(void **state)
 	struct fixture *f = *state;
 
 	kvm_appends(f->ring, false, 0x9000000, 'x');
-	coalesced_io_flush(&f->vm);
+	coalesced_io_flush(&f->vm.coalesced);
 	assert_int_equal(nseen, 1);
 	assert_true(seen_on_mmio);
 }
@@ -106,23 +106,23 @@ static void an_empty_ring_replays_nothing(void **state)
 {
 	struct fixture *f = *state;
 
-	coalesced_io_flush(&f->vm);
+	coalesced_io_flush(&f->vm.coalesced);
 	assert_int_equal(nseen, 0);
 }
 
 static void a_ring_index_out_of_range_stops_batching(void **state)
 {
 	struct fixture *f = *state;
-	int id = coalesced_io_add(&f->vm, true, 0x3f8, 1);
+	int id = coalesced_io_add(&f->vm.coalesced, true, 0x3f8, 1);
 
 	assert_true(id >= 0);
 	f->ring->first = ENTRIES + 5;
 	f->ring->last = 0;
-	coalesced_io_flush(&f->vm);
+	coalesced_io_flush(&f->vm.coalesced);
 	assert_int_equal(nseen, 0);
 	assert_null(f->vm.coalesced.ring);
 	assert_false(f->vm.coalesced.zones[id].wanted);
-	coalesced_io_flush(&f->vm); /* and stays harmless */
+	coalesced_io_flush(&f->vm.coalesced); /* and stays harmless */
 }
 
 static void zones_are_bounded(void **state)
@@ -130,10 +130,10 @@ static void zones_are_bounded(void **state)
 	struct fixture *f = *state;
 
 	for (unsigned int i = 0; i < COALESCED_IO_ZONES; i++)
-		assert_true(coalesced_io_add(&f->vm, false, 0x1000 * i, 1) >= 0);
-	assert_true(coalesced_io_add(&f->vm, false, 0x9000, 1) < 0);
-	coalesced_io_set(&f->vm, COALESCED_IO_ZONES + 3, true); /* an unknown id is ignored */
-	coalesced_io_set(&f->vm, -1, true);
+		assert_true(coalesced_io_add(&f->vm.coalesced, false, 0x1000 * i, 1) >= 0);
+	assert_true(coalesced_io_add(&f->vm.coalesced, false, 0x9000, 1) < 0);
+	coalesced_io_set(&f->vm.coalesced, COALESCED_IO_ZONES + 3, true); /* an unknown id is ignored */
+	coalesced_io_set(&f->vm.coalesced, -1, true);
 }
 
 int main(void)
