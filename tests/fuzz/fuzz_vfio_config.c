@@ -18,7 +18,9 @@
  * inside the PCI windows, maps the matching part of that BAR's mmap and
  * leaves the MSI-X table and PBA pages to trap; a BAR that decodes there
  * and was not refused is mapped; VFIO is asked only for MSI-X vectors the
- * table has and MSI vectors the capability offers, with live eventfds.
+ * table has and MSI vectors the capability offers, with live eventfds;
+ * nothing the guest writes into its MSI-X table reaches the device; and
+ * at the end no memslot and no descriptor is left.
  *
  * Input: a device, then guest and device events.
  *   u8 flags: bit 0 VFIO can reset it; bit 1 config region 4 KiB (else
@@ -376,6 +378,21 @@ static void check(struct pci_bus *bus)
 	FUZZ_CHECK(d.msi_enabled <= d.msi_max && d.msi_max <= 32);
 }
 
+/* The guest's MSI-X table is emulated: nothing it writes there reaches the device. */
+static void check_table_untouched(void)
+{
+	static u8 table[MSIX_MAX_VECTORS * 16];
+	const struct msix_layout *l = &d.msix_layout;
+	ssize_t n;
+
+	if (!d.msix_cap)
+		return;
+	n = pread(dev.fd, table, l->table_size,
+		  (off_t)(REGION_OFFSET(l->table_bar) + l->table_offset));
+	for (ssize_t i = 0; i < n; i++)
+		FUZZ_CHECK(table[i] == 0);
+}
+
 static void signal_fd(int fd)
 {
 	if (fd >= 0)
@@ -473,6 +490,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		check(&bus);
 		while (fuzz_more(&in))
 			event(&in, &vm, &bus);
+		check_table_untouched();
 	}
 	vfio_pci_dev_close(&d);
 	/* Everything the device had in KVM is gone. */

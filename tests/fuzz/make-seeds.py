@@ -437,6 +437,11 @@ def vfio_config():
     reproducers = {
         "decoding-off-by-the-device": vfio_device(0x03, 0, 65, 0, (vfio_bar(14),) + (0,) * 5,
                                                   (4, 0, 0, 0, 0, 0), nvme_caps, ops=reset_ops),
+        # A QWORD write starting 4 bytes below the MSI-X table: it reached the device's table.
+        "write-straddling-the-table": vfio_device(0x03, 0, 4, 0, (vfio_bar(14),) + (0,) * 5,
+                                                  (0,) * 6, [(0x40, msix_cap(4, 0x1000, 0x1800))],
+                                                  ops=cfg_op(4, 1, True, 2) +
+                                                  bar_op(0, 0x1000 - 4, 3, True, 0x1122334455667788)),
         # Refused with a message (was: refused without one, the BAR check failing later).
         "bar5-64bit": vfio_device(0x03, 0, 0, 0, (0, 0, 0, 0, 0, vfio_bar(12)), (0, 0, 0, 0, 0, 4)),
     }
