@@ -13,7 +13,8 @@
  *    when the input says or when they overlap, as KVM refuses them.
  *
  * Invariants, after every access: a BAR's guest address stays aligned to
- * its size; the expansion ROM and the multi-function bit stay hidden;
+ * its size, a BAR not offered reads 0; the expansion ROM and the
+ * multi-function bit stay hidden; MSI-X Enable reads as emulated;
  * every memslot lies inside a BAR that decodes at its current address
  * inside the PCI windows, maps the matching part of that BAR's mmap and
  * leaves the MSI-X table and PBA pages to trap; a BAR that decodes there
@@ -371,6 +372,20 @@ static void check(struct pci_bus *bus)
 		/* Memslots follow the BAR: mapped where it decodes, unless KVM said no. */
 		if (bar->map && decodes(bus, b, &gpa) && !bar->incomplete)
 			FUZZ_CHECK(bar->mapped_at == gpa);
+	}
+	/* A BAR the guest is not given reads as nothing there. */
+	for (unsigned int b = 0; b < PCI_NUM_BARS; b++) {
+		if (d.bars[b].present) {
+			b += d.bars[b].is64;
+			continue;
+		}
+		FUZZ_CHECK(config_read(bus, PCI_BASE_ADDRESS_0 + 4 * b, 4) == 0);
+	}
+	/* The guest's MSI-X Enable is what the emulated table follows. */
+	if (d.msix_cap) {
+		u16 control = (u16)config_read(bus, d.msix_cap + PCI_MSIX_FLAGS, 2);
+
+		FUZZ_CHECK(!!(control & PCI_MSIX_FLAGS_ENABLE) == d.msix.enabled);
 	}
 	for (unsigned int s = 0; s < MAX_MEMSLOTS; s++)
 		if (kvm.slots[s].memory_size)
