@@ -336,10 +336,11 @@ def pcie_cap():
 
 
 def vfio_device(flags=0x0b, msi=1, msix=0, memslots=0, bars=(0,) * 6, raw_bars=(0,) * 6,
-                caps=(), first_cap=None, ops=b""):
+                caps=(), first_cap=None, ops=b"", command=0):
     """A device header (see fuzz_vfio_config.c), config space with caps [(offset, bytes)] chained."""
     cfg = bytearray(256)
     cfg[0:4] = u16(0x8086) + u16(0x10d3)
+    cfg[4:6] = u16(command)
     cfg[6:8] = u16(0x10 if caps or first_cap else 0)  # Capabilities List
     cfg[0x0e] = 0x80                                  # multi-function: hidden from the guest
     for i, raw in enumerate(raw_bars):
@@ -442,6 +443,8 @@ def vfio_config():
                                                   (0,) * 6, [(0x40, msix_cap(4, 0x1000, 0x1800))],
                                                   ops=cfg_op(4, 1, True, 2) +
                                                   bar_op(0, 0x1000 - 4, 3, True, 0x1122334455667788)),
+        # The device comes up decoding: its BAR was not mapped until the guest wrote the command.
+        "decoding-from-the-start": vfio_device(0x03, 0, 0, 0, (0,) * 5 + (vfio_bar(12),), command=2),
         # Refused with a message (was: refused without one, the BAR check failing later).
         "bar5-64bit": vfio_device(0x03, 0, 0, 0, (0, 0, 0, 0, 0, vfio_bar(12)), (0, 0, 0, 0, 0, 4)),
     }
