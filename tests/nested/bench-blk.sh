@@ -52,7 +52,3 @@ for kind in vmm vmm_nosandbox qemu; do
 	echo "BENCH blk kind=$kind iops=${iops[$kind]:-?} mib_s=${mibs[$kind]:-?} irq_per_req=${per:-?}"
 	[ -n "${iops[$kind]}" ] || printf '%s\n' "$out" | tail -n 5
 done
-awk -v a="${iops[vmm]:-0}" -v b="${iops[qemu]:-0}" -v c="${mibs[vmm]:-0}" -v d="${mibs[qemu]:-0}" 'BEGIN {
-	if (b > 0 && d > 0) printf "BENCH blk ratio vmm/qemu: IOPS %.2f, MiB/s %.2f\n", a / b, c / d }'
-awk -v a="${iops[vmm]:-0}" -v b="${iops[vmm_nosandbox]:-0}" 'BEGIN {
-	if (b > 0) printf "BENCH blk sandbox cost: IOPS with/without the seccomp filters %.3f (%+.1f%%)\n", a / b, (a / b - 1) * 100 }'

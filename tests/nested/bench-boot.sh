@@ -5,6 +5,8 @@
 # the guest is up, and build/vmm's CPU time from exec to its first
 # KVM_RUN (its -d output). Prints a line per run and, per VMM, the medians
 #   BENCH boot kind=vmm wall_ms=N uptime_ms=N rss_kb=N startup_cpu_ms=N
+# With VMM_BEFORE (another build of the VMM, e.g. main's), kind "before"
+# boots that one too, in the same rounds: a before/after in one L1.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -50,6 +52,8 @@ boot_once() {
 	local kind=$1 fifo pid start line ms=0 rss=0 up=0 cpu=0
 	fifo=$(mktemp -u) && mkfifo "$fifo"
 	case $kind in
+	before) "$VMM_BEFORE" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
+		</dev/null >"$fifo" 2>&1 & ;;
 	vmm) "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
 		</dev/null >"$fifo" 2>&1 & ;;
 	vmm-nosb) "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
@@ -70,7 +74,7 @@ boot_once() {
 		elif [[ $line == *"VMMTEST uptime="* ]]; then
 			up=$(awk -v u="${line#*VMMTEST uptime=}" 'BEGIN { printf "%d", u * 1000 }')
 			sleep 1
-			if [[ $kind == vmm* ]]; then
+			if [[ $kind != microvm && $kind != q35 ]]; then
 				rss=$(rss_outside "$pid" "$guest_kb_vmm")
 			else
 				rss=$(rss_outside "$pid" "$guest_kb_qemu")
@@ -88,7 +92,7 @@ boot_once() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -A times uptimes rss cpus
-kinds="vmm vmm-nosb microvm q35"
+kinds="vmm vmm-nosb microvm q35${VMM_BEFORE:+ before}"
 for i in $(seq "$runs"); do
 	for kind in $kinds; do
 		read -r ms up kb cpu < <(boot_once "$kind")
