@@ -7,6 +7,7 @@
 # also counts its interrupts per completed request on the disk (all
 # vectors of its virtio device over both runs, against /sys/block/vda/stat).
 # Prints per VMM: BENCH blk kind=vmm iops=N mib_s=N irq_per_req=N
+# (kind=before: VMM_BEFORE, another build of the VMM, when set).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,6 +35,10 @@ run_vmm_nosandbox() {
 	timeout 300 "$root/build/vmm" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
 		--sandbox off --disk "$img" -p "$params" </dev/null 2>&1
 }
+run_before() {
+	timeout 300 "$VMM_BEFORE" run -k "$KERNEL" -i "$L2_INITRD" -m 256M -c 2 \
+		--disk "$img" -p "$params" </dev/null 2>&1
+}
 run_qemu() {
 	timeout 300 "${BENCH_QEMU:-qemu-system-x86_64}" -M microvm,pcie=on -enable-kvm -cpu host \
 		-smp 2 -m 256 -nodefaults -no-user-config -display none -serial stdio -no-reboot \
@@ -43,7 +48,7 @@ run_qemu() {
 }
 
 declare -A iops mibs
-for kind in vmm vmm_nosandbox qemu; do
+for kind in vmm vmm_nosandbox qemu ${VMM_BEFORE:+before}; do
 	out=$(run_$kind | tr -d '\r')
 	iops[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH randread_4k_iops=\([0-9]*\).*/\1/p' | head -n1)
 	mibs[$kind]=$(printf '%s\n' "$out" | sed -n 's/.*BLKBENCH seqread_mib_s=\([0-9.]*\).*/\1/p' | head -n1)

@@ -66,6 +66,10 @@ if "vmm" in blk and "qemu" in blk:
     row("virtio-blk sequential read", "MiB/s", blk["vmm"].get("mib_s"), "QEMU aio=io_uring", blk["qemu"].get("mib_s"), False)
     row("virtio-blk guest interrupts per request", "irq/req", blk["vmm"].get("irq_per_req"), "QEMU aio=io_uring",
         blk["qemu"].get("irq_per_req"))
+if "vmm" in blk and "before" in blk:
+    row("virtio-blk 4K random read", "IOPS", blk["vmm"].get("iops"), "VMM_BEFORE", blk["before"].get("iops"), False)
+    row("virtio-blk guest interrupts per request", "irq/req", blk["vmm"].get("irq_per_req"), "VMM_BEFORE",
+        blk["before"].get("irq_per_req"))
 if "vmm" in blk and "vmm_nosandbox" in blk:
     row("virtio-blk IOPS, seccomp filters on", "IOPS", blk["vmm"].get("iops"), "filters off",
         blk["vmm_nosandbox"].get("iops"), False)
