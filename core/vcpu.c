@@ -129,7 +129,7 @@ static bool handle_exit(struct vcpu *vcpu)
  */
 static void report_startup_cpu(const struct vcpu *vcpu)
 {
-	if (vcpu->index == 0)
+	if (vcpu->index == 0 && log_threshold >= LOG_DEBUG)
 		pr_debug("first KVM_RUN after %.2f ms of VMM CPU time since exec",
 			 log_process_cpu_ms());
 }
