@@ -20,10 +20,12 @@ vmm="$root/build/vmm"
 qemu=${BENCH_QEMU:-qemu-system-x86_64}
 
 # Sizes (kB) of the guest RAM mappings: RSS in those is the guest's, not the VMM's.
-guest_kb_vmm=$("$vmm" plan -m ${mem}M --json | python3 -c '
+# Each planned bank, or all of RAM when the banks share one mapping (as
+# below 4 GiB, where the BIOS area between them is RAM-backed too).
+guest_kb_vmm="$("$vmm" plan -m ${mem}M --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(" ".join(str(r["size"] // 1024) for r in d["regions"] if r["type"] in ("ram", "firmware")))')
+print(" ".join(str(r["size"] // 1024) for r in d["regions"] if r["type"] in ("ram", "firmware")))') $((mem * 1024))"
 guest_kb_qemu=$((mem * 1024))
 
 # rss_outside PID "SIZES": Rss of every mapping that is not guest memory:
