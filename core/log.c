@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 enum log_level log_threshold = LOG_WARN;
 
@@ -17,6 +18,15 @@ void log_quiet_end(void)
 {
 	if (quiet_depth)
 		quiet_depth--;
+}
+
+double log_process_cpu_ms(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t))
+		return 0;
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 static const char *const level_prefix[] = {

@@ -19,6 +19,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_quiet_begin(void);
 void log_quiet_end(void);
 
+/* CPU time of the whole process (all threads) since exec, in ms: for -d timing. */
+double log_process_cpu_ms(void);
+
 #define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)

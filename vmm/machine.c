@@ -468,7 +468,10 @@ int machine_run(const struct vm_config *cfg)
 	vm_init(&m.vm);
 	console_init(&m.console, quit_from_console, &m.vm);
 	for (; ran < ARRAY_SIZE(phases) && !err; ran++) {
+		double cpu_ms = log_process_cpu_ms();
+
 		err = phases[ran].run(&m);
+		pr_debug("phase '%s': %.2f ms CPU", phases[ran].name, log_process_cpu_ms() - cpu_ms);
 		if (err)
 			pr_debug("bring-up failed in phase '%s': %s", phases[ran].name,
 				 strerror(err < 0 ? -err : err));

@@ -130,7 +130,7 @@ static size_t build_dsdt(struct table_writer *w, const struct memory_plan *plan)
 	aml_integer(&a, 0);
 	aml_name(&a, "_CRS");
 	aml_resources(&a);
-	aml_res_bus_numbers(&a, 0, X86_PCI_ECAM_BUSES - 1);
+	aml_res_bus_numbers(&a, 0, X86_PCI_BUSES - 1);
 	aml_res_io_fixed(&a, 0xcf8, 8);
 	aml_res_io_window(&a, 0x0000, 0x0cf7);
 	aml_res_io_window(&a, 0x0d00, 0xffff);
@@ -270,7 +270,7 @@ static size_t build_mcfg(struct table_writer *w, const struct memory_plan *plan)
 	le(t + 44, ecam->start, 8);
 	le(t + 52, 0, 2);             /* segment */
 	t[54] = 0;                    /* first bus */
-	t[55] = X86_PCI_ECAM_BUSES - 1;
+	t[55] = X86_PCI_BUSES - 1;
 	finish(t, len);
 	return at;
 }

@@ -43,7 +43,7 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned int queue)
 		return;
 	q = &blk->queues[queue];
 	blk_process_queue(q);
-	blk_submit(q);
+	blk_submit_and_reap(q);
 	blk_notify(q);
 }
 
@@ -60,7 +60,7 @@ static void blk_event(void *opaque, u32 events)
 	blk_reap(q);
 	if (q->stalled)
 		blk_process_queue(q);
-	blk_submit(q);
+	blk_submit_and_reap(q);
 	blk_notify(q);
 }
 

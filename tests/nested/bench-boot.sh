@@ -1,7 +1,12 @@
 #!/bin/bash
 # Inside L1: boot time to the guest's first userspace line, build/vmm
-# against QEMU (-M microvm and -M q35, both KVM), and each VMM's own
-# memory (RSS outside guest RAM) once the guest is up. Prints figures.
+# against QEMU (-M microvm and -M q35, both KVM): wall time from exec, the
+# guest's own uptime then, each VMM's memory (RSS outside guest RAM) once
+# the guest is up, and build/vmm's CPU time from exec to its first
+# KVM_RUN (its -d output). Prints a line per run and, per VMM, the medians
+#   BENCH boot kind=vmm wall_ms=N uptime_ms=N rss_kb=N startup_cpu_ms=N
+# With VMM_BEFORE (another build of the VMM, e.g. main's), kind "before"
+# boots that one too, in the same rounds: a before/after in one L1.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -10,14 +15,17 @@ runs=${BENCH_RUNS:-5}
 mem=256
 smp=2
 params="panic=-1 quiet vmmtest.action=hang"
+params+=" vmmtest.run=$(printf '%s\n' 'echo "VMMTEST uptime=$(cut -d" " -f1 /proc/uptime)"' | base64 -w0)"
 vmm="$root/build/vmm"
 qemu=${BENCH_QEMU:-qemu-system-x86_64}
 
 # Sizes (kB) of the guest RAM mappings: RSS in those is the guest's, not the VMM's.
-guest_kb_vmm=$("$vmm" plan -m ${mem}M --json | python3 -c '
+# Each planned bank, or all of RAM when the banks share one mapping (as
+# below 4 GiB, where the BIOS area between them is RAM-backed too).
+guest_kb_vmm="$("$vmm" plan -m ${mem}M --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(" ".join(str(r["size"] // 1024) for r in d["regions"] if r["type"] in ("ram", "firmware")))')
+print(" ".join(str(r["size"] // 1024) for r in d["regions"] if r["type"] in ("ram", "firmware")))') $((mem * 1024))"
 guest_kb_qemu=$((mem * 1024))
 
 # rss_outside PID "SIZES": Rss of every mapping that is not guest memory:
@@ -40,14 +48,17 @@ print(total)
 PY
 }
 
-# boot_once KIND: prints "<ms to first userspace line> <overhead kB>".
+# boot_once KIND: prints "<ms to first userspace line> <guest uptime ms>
+# <overhead kB> <VMM CPU ms to the first KVM_RUN, 0 for QEMU>".
 boot_once() {
-	local kind=$1 fifo pid start line ms=0 rss=0
+	local kind=$1 fifo pid start line ms=0 rss=0 up=0 cpu=0
 	fifo=$(mktemp -u) && mkfifo "$fifo"
 	case $kind in
-	vmm) "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
+	before) "$VMM_BEFORE" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
 		</dev/null >"$fifo" 2>&1 & ;;
-	vmm-nosb) "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
+	vmm) "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
+		</dev/null >"$fifo" 2>&1 & ;;
+	vmm-nosb) "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m ${mem}M -c $smp -p "$params" \
 		--sandbox off </dev/null >"$fifo" 2>&1 & ;;
 	microvm|q35) "$qemu" -M "$kind" -enable-kvm -cpu host -smp $smp -m $mem \
 		-nodefaults -no-user-config -display none -serial stdio -no-reboot \
@@ -57,10 +68,15 @@ boot_once() {
 	pid=$!
 	start=$EPOCHREALTIME
 	while IFS= read -r -t 120 line; do
-		if [[ $line == *"VMMTEST userspace"* ]]; then
+		if [[ $line == *"first KVM_RUN after "* ]]; then
+			cpu=${line#*first KVM_RUN after }
+			cpu=${cpu%% *}
+		elif [[ $line == *"VMMTEST userspace"* ]]; then
 			ms=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+		elif [[ $line == *"VMMTEST uptime="* ]]; then
+			up=$(awk -v u="${line#*VMMTEST uptime=}" 'BEGIN { printf "%d", u * 1000 }')
 			sleep 1
-			if [[ $kind == vmm* ]]; then
+			if [[ $kind != microvm && $kind != q35 ]]; then
 				rss=$(rss_outside "$pid" "$guest_kb_vmm")
 			else
 				rss=$(rss_outside "$pid" "$guest_kb_qemu")
@@ -72,32 +88,25 @@ boot_once() {
 	cat "$fifo" >/dev/null 2>&1 &
 	wait "$pid" 2>/dev/null
 	rm -f "$fifo"
-	echo "$ms $rss"
+	echo "$ms $up $rss $cpu"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-declare -A times rss
-for kind in vmm vmm-nosb microvm q35; do
-	times[$kind]="" rss[$kind]=""
-done
+declare -A times uptimes rss cpus
+kinds="vmm vmm-nosb microvm q35${VMM_BEFORE:+ before}"
 for i in $(seq "$runs"); do
-	for kind in vmm vmm-nosb microvm q35; do
-		read -r ms kb < <(boot_once "$kind")
-		echo "run $i $kind: ${ms} ms to userspace, ${kb} kB outside guest RAM"
+	for kind in $kinds; do
+		read -r ms up kb cpu < <(boot_once "$kind")
+		echo "run $i $kind: ${ms} ms to userspace, guest uptime ${up} ms, ${kb} kB outside guest RAM, VMM CPU to first KVM_RUN ${cpu} ms"
 		times[$kind]+="$ms"$'\n'
+		uptimes[$kind]+="$up"$'\n'
 		rss[$kind]+="$kb"$'\n'
+		cpus[$kind]+="$cpu"$'\n'
 	done
 done
-
-echo
-echo "BENCH boot to first userspace line, L2 guest (-c $smp, -m ${mem}M), $runs runs each, medians:"
-for kind in vmm vmm-nosb microvm q35; do
-	t=$(printf '%s' "${times[$kind]}" | median)
-	r=$(printf '%s' "${rss[$kind]}" | median)
-	eval "med_${kind//-/_}=$t rss_${kind//-/_}=$r"
-	printf 'BENCH %-8s %6d ms   VMM memory outside guest RAM %6d kB\n' "$kind" "$t" "$r"
+for kind in $kinds; do
+	printf 'BENCH boot kind=%s wall_ms=%s uptime_ms=%s rss_kb=%s startup_cpu_ms=%s runs=%s\n' "$kind" \
+		"$(printf '%s' "${times[$kind]}" | median)" "$(printf '%s' "${uptimes[$kind]}" | median)" \
+		"$(printf '%s' "${rss[$kind]}" | median)" "$(printf '%s' "${cpus[$kind]}" | median)" "$runs"
 done
-awk -v v="$med_vmm" -v m="$med_microvm" -v q="$med_q35" -v n="$med_vmm_nosb" 'BEGIN {
-	printf "BENCH ratio vmm/qemu-microvm %.2f, vmm/qemu-q35 %.2f\n", v / m, v / q
-	printf "BENCH sandbox cost: boot with/without the seccomp filters %.3f\n", v / n }'

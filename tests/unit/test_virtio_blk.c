@@ -731,12 +731,15 @@ static void short_read_then_eof_fails(void **state)
 
 /*
  * A reset with requests in the kernel waits for them and returns none
- * of them: the used ring stays as it was.
+ * of them: the used ring stays as it was. (Writes the page cache takes
+ * at once complete inside the submission and are returned by the kick
+ * itself, before the reset.)
  */
 static void reset_with_requests_in_flight(void **state)
 {
 	struct t *t = *state;
 	u64 data = galloc(t, 8 * 512ULL), status = galloc(t, 8);
+	unsigned int returned, answered = 0;
 	u8 got[512];
 
 	for (unsigned int i = 0; i < 8; i++) {
@@ -746,11 +749,13 @@ static void reset_with_requests_in_flight(void **state)
 	}
 	/* What on_kick does, without letting the loop reap the completions. */
 	t->dev->ops->queue_notify(t->dev, 0);
+	returned = used_idx(t);
 	wr(t, t->common + COMMON(device_status), 0, 1);
 	run_loop_once(t, 100);
-	assert_int_equal(used_idx(t), 0);
+	assert_int_equal(used_idx(t), returned);
 	for (unsigned int i = 0; i < 8; i++)
-		assert_int_equal(*(u8 *)gptr(t, status + i), 0xee);
+		answered += *(u8 *)gptr(t, status + i) != 0xee;
+	assert_int_equal(answered, returned);
 	/* The writes themselves did finish before the reset returned. */
 	image_read(t, 107 * 512, got, 512);
 	assert_memory_equal(got, gptr(t, data + 7 * 512), 512);

@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #include "arch/x86/boot.h"
 #include "arch/x86/bzimage.h"
+#include "arch/x86/cpuid.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
 #include "core/vm.h"
@@ -258,6 +260,24 @@ static void e820_lists_ram_and_merges_overlapping_reserved_ranges(void **state)
 	assert_int_equal(x86_build_e820(&plan, table, 2), -E2BIG);
 }
 
+/* TSC-deadline goes into leaf 1 only, and only when KVM emulates it. */
+static void tsc_deadline_is_offered_when_kvm_emulates_it(void **state)
+{
+	(void)state;
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 2 * sizeof(cpuid->entries[0]));
+
+	cpuid->nent = 2;
+	cpuid->entries[0].function = 1;
+	cpuid->entries[0].ecx = 0x80000001;
+	cpuid->entries[1].function = 7;
+	x86_cpuid_add_tsc_deadline(cpuid, false);
+	assert_int_equal(cpuid->entries[0].ecx, 0x80000001);
+	x86_cpuid_add_tsc_deadline(cpuid, true);
+	assert_int_equal(cpuid->entries[0].ecx, 0x81000001);
+	assert_int_equal(cpuid->entries[1].ecx, 0);
+	free(cpuid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +290,7 @@ int main(void)
 		cmocka_unit_test(kernel_goes_to_its_preferred_address_or_the_next_aligned_fit),
 		cmocka_unit_test(initrd_goes_high_and_clear_of_the_kernel),
 		cmocka_unit_test(e820_lists_ram_and_merges_overlapping_reserved_ranges),
+		cmocka_unit_test(tsc_deadline_is_offered_when_kvm_emulates_it),
 	};
 
 	return cmocka_run_group_tests_name("x86 boot", tests, NULL, NULL);
