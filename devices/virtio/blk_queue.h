@@ -84,6 +84,8 @@ int blk_prep_rw(struct blk_queue *q, struct blk_req *req);
 int blk_prep_flush(struct blk_queue *q, struct blk_req *req);
 void blk_reap(struct blk_queue *q);
 void blk_submit(struct blk_queue *q);
+/* blk_submit, then the completions that submission already produced. */
+void blk_submit_and_reap(struct blk_queue *q);
 /* Reset and teardown: waits, boundedly, for what the kernel still holds. */
 void blk_drain(struct virtio_blk *blk);
 int blk_ring_init(struct blk_queue *q);
