@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-iommufd integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -162,6 +162,11 @@ integration-test-mem-backing: deps all
 # group of two e1000s behind a bridge, on one L1 of their own.
 integration-test-passthrough: deps all
 	bash tests/nested/run-integration-passthrough.sh
+
+# The NVMe suite on the iommufd L1 kernel with --vfio-backend iommufd.
+integration-test-passthrough-iommufd: deps all
+	VMM_L1_KERNEL=iommufd VFIO_BACKEND=iommufd SUITE_SUFFIX=-iommufd PASSTHROUGH_SUITES=vfio-nvme \
+		bash tests/nested/run-integration-passthrough.sh
 
 # The same NVMe on an arm64 L1, its MSI-X through the ITS.
 integration-test-passthrough-arm64: deps arm64
