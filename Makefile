@@ -49,7 +49,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(SRCS))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 STATIC_OBJS := $(SRCS:%.c=$(BUILD)/obj-static/%.o)
 
-.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-iommufd integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
+.PHONY: all static arm64 deps test tree-test unit-test cli-test integration-test integration-hostile integration-faults integration-test-iommufd integration-test-mem-backing integration-test-passthrough integration-test-passthrough-arm64 integration-test-arm64 integration-test-arm64-swmsi demo bench clean fuzz fuzz-build fuzz-replay
 
 all: $(DEFAULT_TARGET)
 
@@ -149,8 +149,9 @@ integration-hostile: deps all
 integration-faults: deps all
 	NESTED_SUITES=faults bash tests/nested/run-integration.sh
 
-# The passthrough suite under iommufd, on an L1 kernel built from
-# linux-source-6.12 (once, ~11 min, then cached: build-host-kernel.sh).
+# Passthrough under iommufd (the e1000e, NVMe, igb and e1000 in one L1),
+# on an L1 kernel built from linux-source-6.12 (once, ~11 min, then
+# cached: build-host-kernel.sh).
 integration-test-iommufd: deps all
 	bash tests/nested/run-integration-iommufd.sh
 
@@ -162,11 +163,6 @@ integration-test-mem-backing: deps all
 # group of two e1000s behind a bridge, on one L1 of their own.
 integration-test-passthrough: deps all
 	bash tests/nested/run-integration-passthrough.sh
-
-# The NVMe suite on the iommufd L1 kernel with --vfio-backend iommufd.
-integration-test-passthrough-iommufd: deps all
-	VMM_L1_KERNEL=iommufd VFIO_BACKEND=iommufd SUITE_SUFFIX=-iommufd PASSTHROUGH_SUITES=vfio-nvme \
-		bash tests/nested/run-integration-passthrough.sh
 
 # The same NVMe on an arm64 L1, its MSI-X through the ITS.
 integration-test-passthrough-arm64: deps arm64
@@ -198,7 +194,7 @@ test: deps
 	-$(MAKE) integration-test-passthrough
 	-$(MAKE) integration-test-arm64
 	-$(MAKE) integration-test-passthrough-arm64
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-vfio-nvme-iommufd integration-vfio-nics-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -8,8 +8,6 @@
 # integration-vfio-nvme and integration-vfio-bar. Status 125 from the
 # harness means the L1 host itself failed: that run is tried once more.
 # NVME_OVER_64=1: the NVMe guest gets 33 vCPUs and arms 67 vectors (slow).
-# VMM_L1_KERNEL=iommufd VFIO_BACKEND=iommufd SUITE_SUFFIX=-iommufd: the same
-# on the iommufd L1 kernel (make integration-test-passthrough-iommufd).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,14 +34,14 @@ log=$(mktemp)
 for attempt in 1 2; do
 	rm -f "$img" "$shm"
 	truncate -s 256M "$img" && truncate -s 64G "$shm" || exit 1
-	L1_ENV="VMM NVME_OVER_64 VFIO_BACKEND SUITE_SUFFIX" L1_QEMU_ARGS="$qemu_args" L1_TIMEOUT=${L1_TIMEOUT:-900} \
+	L1_ENV="VMM NVME_OVER_64" L1_QEMU_ARGS="$qemu_args" L1_TIMEOUT=${L1_TIMEOUT:-900} \
 		bash "$here/run-in-l1.sh" bash -c "rc=0; for s in $suites; do echo \"=== nested suite: \$s\"; bash '$here/'\$s.sh || rc=1; done; exit \$rc" |
 		tee "$log"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 125 ] && [ "$attempt" = 1 ] || break
 	echo "run-integration-passthrough: the L1 host failed (status 125); trying once more" >&2
 done
-tr -d '\r' < "$log" | sed -n 's/^\(integration-vfio-[a-z-]*\): \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2 \3/p' |
+tr -d '\r' < "$log" | sed -n 's/^\(integration-vfio-[a-z]*\): \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2 \3/p' |
 	while read -r name p f; do echo "$p $f" > "$TEST_RESULTS_DIR/$name"; done
 rm -f "$log"
 
@@ -57,7 +55,7 @@ outer() { # SUITE NAME COMMAND...
 	echo "$suite (with the outer checks): $p passed, $f failed"
 }
 case " $suites " in *" vfio-nvme "*)
-	outer "integration-vfio-nvme${SUITE_SUFFIX:-}" "after L1 exits, the guest's O_DIRECT pattern is in the outer image file" \
+	outer integration-vfio-nvme "after L1 exits, the guest's O_DIRECT pattern is in the outer image file" \
 		bash -c "cmp <(yes vmm-nvme-O_DIRECT-pattern | head -c 1048576) <(dd if='$img' bs=4k skip=4096 count=256 2>/dev/null)"
 esac
 case " $suites " in *" vfio-bar "*)
@@ -65,6 +63,6 @@ case " $suites " in *" vfio-bar "*)
 		bash -c "[ \"\$(dd if='$shm' bs=4 skip=\$((60 * 1024 * 1024 * 256)) count=1 2>/dev/null | od -An -tx4 | tr -d ' ')\" = 5eed60ab ]"
 esac
 rm -f "$img" "$shm"
-[ "$rc" = 0 ] || echo "0 1" > "$TEST_RESULTS_DIR/integration-passthrough${SUITE_SUFFIX:-}-harness"
+[ "$rc" = 0 ] || echo "0 1" > "$TEST_RESULTS_DIR/integration-passthrough-harness"
 echo "run-integration-passthrough: $(($(date +%s) - start)) s in all"
 exit "$rc"

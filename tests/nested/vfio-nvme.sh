@@ -11,7 +11,7 @@
 # vectors the guest armed. The runner checks, after L1 is gone, that the
 # pattern is in the outer image file.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# VFIO_BACKEND (iommufd under make integration-test-passthrough-iommufd)
+# VFIO_BACKEND (iommufd under run-integration-iommufd.sh)
 # goes to every run; SUITE_SUFFIX names the results apart.
 suite=integration-vfio-nvme${SUITE_SUFFIX:-}
 backend_args=()
