@@ -94,7 +94,7 @@ pid=$!
 # through the VMM would wake it at least once; with irqfds it sleeps.
 loop_wakeups() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/task/$pid/status" 2>/dev/null; }
 host_intx() { awk -v n="vfio-intx($e1000)" '$NF == n { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts; }
-wait_for() { for _ in $(seq 600); do grep -q "^$1" "$out/nics.log" && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.2; done; return 1; }
+wait_for() { for _ in $(seq 600); do grep -q "$1" "$out/nics.log" && return 0; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.2; done; return 1; }
 declare -A wakeups host
 fds=
 for burst in INTX MSIX; do
