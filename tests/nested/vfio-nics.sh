@@ -77,7 +77,7 @@ burst() { # NAME IFACE GATEWAY
 	echo $1_BEFORE=$(irqs $2)
 	echo $1=start
 	sleep 1
-	for i in 1 2 3 4 5 6 7 8; do ping -q -A -c 400 -w 6 $3 >/dev/null & done; wait
+	for i in 1 2 3 4 5 6 7 8; do ping -q -A -c 400 -w 4 $3 >/dev/null & done; wait
 	echo $1_AFTER=$(irqs $2)
 	echo $1=end
 	sleep 1
@@ -89,7 +89,16 @@ grep -E "$igb|$e1k" /proc/interrupts
 start=$(date +%s)
 timeout -k 10 240 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 -m 256M --vfio "$igb" --vfio "$e1000" \
 	"${backend_args[@]}" -p "$(guest_run "$script")" </dev/null >"$out/nics.log" 2>&1 &
-pid=$!
+runner=$!
+# The VMM itself, not timeout(1): its files and its main thread are watched.
+pid=
+for _ in $(seq 50); do
+	pid=$(cut -d' ' -f1 2>/dev/null < "/proc/$runner/task/$runner/children")
+	[ -n "$pid" ] && break
+	sleep 0.1
+done
+vmm_exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
+check "the watched process is the VMM, not timeout(1) ($pid: ${vmm_exe:-gone})" test "${vmm_exe##*/}" = "${vmm##*/}"
 # Wake-ups of the main thread (the event loop): an interrupt passing
 # through the VMM would wake it at least once; with irqfds it sleeps.
 loop_wakeups() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/task/$pid/status" 2>/dev/null; }
@@ -105,10 +114,10 @@ for burst in INTX MSIX; do
 	w1=$(loop_wakeups) h1=$(host_intx)
 	wakeups[$burst]=$(( ${w1:-0} - ${w0:-0} )) host[$burst]=$(( h1 - h0 ))
 done
-wait "$pid"
+wait "$runner"
 rc=$?
 tr -d '\r' < "$out/nics.log" > "$out/nics.txt"
-echo "   (nics: exit $rc in $(($(date +%s) - start)) s; VMM's /dev/iommu and /dev/vfio files: ${fds:-none})"
+echo "   (nics: VMM pid $pid, exit $rc in $(($(date +%s) - start)) s; VMM's /dev/iommu and /dev/vfio files: ${fds:-none})"
 has() { grep -q -- "$1" "$out/nics.txt"; }
 value() { sed -n "s/^$1=//p" "$out/nics.txt" | head -n1; }
 read -r igb_if e1000_if < <(sed -n 's/^IGB_IF=\([^ ]*\) E1000_IF=\(.*\)$/\1 \2/p' "$out/nics.txt" | head -n1)
