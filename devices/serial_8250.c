@@ -2,6 +2,13 @@
  * A 16550A UART, the register model Linux's 8250 driver probes for.
  * Transmission is instant (THR is always empty), so the only interrupt
  * sources are "receive data available" and "transmitter empty".
+ *
+ * Until the guest's driver first asks for the transmit interrupt, it
+ * sends by polling LSR and writing THR, a character at a time: that is a
+ * kernel printing its boot log. Those THR writes may be batched by KVM
+ * (see core/coalesced_io.h), halving the exits per character. Once the
+ * driver drives output by interrupts, every THR write must reach the model
+ * at once to raise the next one, so batching ends for good.
  */
 #include "serial_8250.h"
 
@@ -49,6 +56,8 @@ struct serial_8250 {
 	serial_irq_fn set_irq;
 	void *irq_opaque;
 	struct console *out;
+	serial_batching_fn stop_batching; /* NULL: THR writes are never batched */
+	void *batching_opaque;
 };
 
 static void update_irq(struct serial_8250 *u)
@@ -165,6 +174,8 @@ void serial_8250_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	struct serial_8250 *u = opaque;
 
+	serial_batching_fn stop_batching = NULL;
+
 	pthread_mutex_lock(&u->lock);
 	/* The UART has byte registers; wider accesses touch consecutive ones. */
 	for (u32 i = 0; i < len && offset + i < 8; i++) {
@@ -174,6 +185,22 @@ void serial_8250_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 			data[i] = read_reg(u, (unsigned int)(offset + i));
 	}
 	update_irq(u);
+	if (u->stop_batching && (u->ier & IER_THRI)) {
+		stop_batching = u->stop_batching;
+		u->stop_batching = NULL;
+	}
+	pthread_mutex_unlock(&u->lock);
+	/* Outside the lock: the batching layer replays writes into this UART under its own. */
+	if (stop_batching)
+		stop_batching(u->batching_opaque);
+}
+
+void serial_8250_batch_until_tx_irq(struct serial_8250 *u, serial_batching_fn stop,
+				    void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	u->stop_batching = stop;
+	u->batching_opaque = opaque;
 	pthread_mutex_unlock(&u->lock);
 }
 

@@ -113,6 +113,32 @@ static void wide_and_out_of_range_accesses_are_safe(void **state)
 	assert_int_equal(buf[3], 0);
 }
 
+static int batching_stops;
+
+static void count_stop(void *opaque)
+{
+	assert_ptr_equal(opaque, &batching_stops);
+	batching_stops++;
+}
+
+/* Polled output may be batched; the first transmit-interrupt request ends that, once. */
+static void batching_ends_once_when_thri_is_enabled(void **state)
+{
+	struct serial_8250 *u = *state;
+
+	batching_stops = 0;
+	serial_8250_batch_until_tx_irq(u, count_stop, &batching_stops);
+	wr(u, 1, 0x01); /* receive interrupt only */
+	wr(u, 0, 'a');
+	assert_int_equal(rd(u, 5) & 0x20, 0x20);
+	assert_int_equal(batching_stops, 0);
+	wr(u, 1, 0x03); /* + THRI */
+	assert_int_equal(batching_stops, 1);
+	wr(u, 1, 0x01);
+	wr(u, 1, 0x03);
+	assert_int_equal(batching_stops, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +148,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(received_bytes_set_data_ready_and_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(loopback_mirrors_modem_lines_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(wide_and_out_of_range_accesses_are_safe, setup, teardown),
+		cmocka_unit_test_setup_teardown(batching_ends_once_when_thri_is_enabled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("serial 8250", tests, NULL, NULL);
