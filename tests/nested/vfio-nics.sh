@@ -91,9 +91,10 @@ timeout -k 10 240 "$vmm" run -k "$KERNEL" -i "$L2_INITRD" -c 2 -m 256M --vfio "$
 	"${backend_args[@]}" -p "$(guest_run "$script")" </dev/null >"$out/nics.log" 2>&1 &
 runner=$!
 # The VMM itself, not timeout(1): its files and its main thread are watched.
+# (pgrep: the iommufd L1 kernel has no /proc/PID/task/TID/children.)
 pid=
 for _ in $(seq 50); do
-	pid=$(cut -d' ' -f1 2>/dev/null < "/proc/$runner/task/$runner/children")
+	pid=$(pgrep -P "$runner" | head -n1)
 	[ -n "$pid" ] && break
 	sleep 0.1
 done
