@@ -149,8 +149,9 @@ integration-hostile: deps all
 integration-faults: deps all
 	NESTED_SUITES=faults bash tests/nested/run-integration.sh
 
-# The passthrough suite under iommufd, on an L1 kernel built from
-# linux-source-6.12 (once, ~11 min, then cached: build-host-kernel.sh).
+# Passthrough under iommufd (the e1000e, NVMe, igb and e1000 in one L1),
+# on an L1 kernel built from linux-source-6.12 (once, ~11 min, then
+# cached: build-host-kernel.sh).
 integration-test-iommufd: deps all
 	bash tests/nested/run-integration-iommufd.sh
 
@@ -188,7 +189,7 @@ test: deps
 	-$(MAKE) cli-test
 	-$(MAKE) fuzz-replay
 	bash tests/nested/run-lanes.sh
-	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
+	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-vfio-nvme-iommufd integration-vfio-nics-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all
 	bash tests/nested/demo.sh

@@ -11,7 +11,11 @@
 # vectors the guest armed. The runner checks, after L1 is gone, that the
 # pattern is in the outer image file.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-suite=integration-vfio-nvme
+# VFIO_BACKEND (iommufd under run-integration-iommufd.sh)
+# goes to every run; SUITE_SUFFIX names the results apart.
+suite=integration-vfio-nvme${SUITE_SUFFIX:-}
+backend_args=()
+[ -z "${VFIO_BACKEND:-}" ] || backend_args=(--vfio-backend "$VFIO_BACKEND")
 
 # QEMU's nvme: class 010802 (NVM Express), vendor 1b36.
 nvme=
@@ -24,7 +28,11 @@ check "L1 has an NVMe controller to pass through ($nvme)" test -n "$nvme"
 check "vmm vfio-bind hands the NVMe controller to vfio-pci" \
 	bash -c "readlink /sys/bus/pci/devices/$nvme/driver | grep -q vfio-pci"
 
-"$vmm" plan -m 512M --vfio "$nvme" --json > "$out/plan.json" 2>&1
+"$vmm" plan -m 512M --vfio "$nvme" "${backend_args[@]}" --json > "$out/plan.json" 2>&1
+if [ -n "${VFIO_BACKEND:-}" ]; then
+	"$vmm" plan -m 512M --vfio "$nvme" "${backend_args[@]}" > "$out/plan.txt" 2>&1
+	check "plan says the IOMMU backend is $VFIO_BACKEND" grep -q "^IOMMU backend: $VFIO_BACKEND " "$out/plan.txt"
+fi
 check "plan --json lists the controller's BAR0 with host and guest addresses" \
 	python3 -c "
 import json, sys
@@ -56,7 +64,7 @@ else
 	cpus=2 params= limit=240
 fi
 start=$(date +%s)
-timeout -k 10 "$limit" "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -c "$cpus" -m 512M --vfio "$nvme" \
+timeout -k 10 "$limit" "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -c "$cpus" -m 512M --vfio "$nvme" "${backend_args[@]}" \
 	-p "$params $(guest_run "$script")" </dev/null >"$out/nvme.log" 2>&1 &
 pid=$!
 host_vectors=
