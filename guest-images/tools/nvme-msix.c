@@ -69,6 +69,32 @@ typedef uint64_t u64;
 #define dma_rmb() __asm__ volatile("" ::: "memory")
 #endif
 
+/*
+ * Register accesses a hypervisor can decode: on arm64 a trapped access
+ * must be a plain load or store without writeback (ESR_ELx.ISV), which a
+ * compiler's post-indexed loop would not be.
+ */
+static u32 rd32(const volatile u32 *p)
+{
+#if defined(__aarch64__)
+	u32 v;
+
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(p) : "memory");
+	return v;
+#else
+	return *p;
+#endif
+}
+
+static void wr32(volatile u32 *p, u32 v)
+{
+#if defined(__aarch64__)
+	__asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(p) : "memory");
+#else
+	*p = v;
+#endif
+}
+
 static const char *bdf;
 
 static void die(const char *what)
@@ -140,13 +166,13 @@ static unsigned int count_unmasked(const struct msix *m)
 	unsigned int n = 0;
 
 	for (unsigned int v = 0; v < m->nvectors; v++)
-		n += !(entry(m, v)[3] & VCTRL_MASKED);
+		n += !(rd32(&entry(m, v)[3]) & VCTRL_MASKED);
 	return n;
 }
 
 static int pending(const struct msix *m, unsigned int v)
 {
-	return (m->pba[v / 32] >> (v % 32)) & 1;
+	return (rd32(&m->pba[v / 32]) >> (v % 32)) & 1;
 }
 
 static unsigned int vector_arg(const struct msix *m, const char *s)
@@ -253,7 +279,7 @@ static void fire(const struct msix *m, unsigned int vector)
 		die("queue pages");
 	cq = (volatile struct nvme_cqe *)((u8 *)sq + PAGE);
 	regs = map_bar(0, 0, 2 * PAGE);
-	stride = 4u << (regs[1] & 0xf); /* CAP.DSTRD, bits 35:32 */
+	stride = 4u << (rd32(&regs[1]) & 0xf); /* CAP.DSTRD, bits 35:32 */
 
 	/* A leftover pair of an interrupted run would make creation fail. */
 	admin(ctrl, DELETE_SQ, FIRE_QID, 0, NULL);
@@ -279,7 +305,7 @@ static void fire(const struct msix *m, unsigned int vector)
 	sq[0].cid = 0x6464;
 	sq[0].nsid = 1;
 	dma_wmb();
-	regs[PAGE / 4 + 2 * FIRE_QID * stride / 4] = 1; /* SQ tail doorbell */
+	wr32(&regs[PAGE / 4 + 2 * FIRE_QID * stride / 4], 1); /* SQ tail doorbell */
 	for (deadline = now_ms() + WAIT_MS; now_ms() < deadline;) {
 		if (cq[0].cid_status & 0x10000u) { /* phase tag 1: the first pass */
 			dma_rmb();
@@ -288,9 +314,9 @@ static void fire(const struct msix *m, unsigned int vector)
 		}
 		usleep(1000);
 	}
-	regs[PAGE / 4 + (2 * FIRE_QID + 1) * stride / 4] = 1; /* CQ head doorbell */
+	wr32(&regs[PAGE / 4 + (2 * FIRE_QID + 1) * stride / 4], 1); /* CQ head doorbell */
 	/* A masked vector's interrupt stays pending; it reaches the PBA after the host's handler ran. */
-	if (entry(m, vector)[3] & VCTRL_MASKED)
+	if (rd32(&entry(m, vector)[3]) & VCTRL_MASKED)
 		for (deadline = now_ms() + WAIT_MS; !(bit = pending(m, vector)) && now_ms() < deadline;)
 			usleep(1000);
 	else
@@ -317,19 +343,19 @@ int main(int argc, char **argv)
 	msix_open(&m);
 	if (!strcmp(argv[1], "arm") && argc == 5) {
 		volatile u32 *src = entry(&m, vector_arg(&m, argv[4]));
-		u32 lo = src[0], hi = src[1], data = src[2];
+		u32 lo = rd32(&src[0]), hi = rd32(&src[1]), data = rd32(&src[2]);
 
 		range_arg(&m, argv[3], &first, &last);
 		for (unsigned int v = first; v <= last; v++) {
 			volatile u32 *e = entry(&m, v);
 
-			e[0] = lo, e[1] = hi, e[2] = data;
-			e[3] &= ~VCTRL_MASKED;
+			wr32(&e[0], lo), wr32(&e[1], hi), wr32(&e[2], data);
+			wr32(&e[3], rd32(&e[3]) & ~VCTRL_MASKED);
 		}
 	} else if (!strcmp(argv[1], "mask") && argc == 4) {
 		range_arg(&m, argv[3], &first, &last);
 		for (unsigned int v = first; v <= last; v++)
-			entry(&m, v)[3] |= VCTRL_MASKED;
+			wr32(&entry(&m, v)[3], rd32(&entry(&m, v)[3]) | VCTRL_MASKED);
 	} else if (!strcmp(argv[1], "fire") && argc == 4) {
 		fire(&m, vector_arg(&m, argv[3]));
 		return 0;
