@@ -182,17 +182,12 @@ integration-test-arm64-swmsi: deps arm64
 # Every suite runs even when an earlier one fails; the summary decides.
 test: deps
 	rm -rf $(TEST_RESULTS_DIR)
-	$(MAKE) all static
+	$(MAKE) all static arm64
 	-$(MAKE) tree-test
 	-$(MAKE) unit-test
 	-$(MAKE) cli-test
 	-$(MAKE) fuzz-replay
-	-$(MAKE) integration-test
-	-$(MAKE) integration-test-iommufd
-	-$(MAKE) integration-test-mem-backing
-	-$(MAKE) integration-test-passthrough
-	-$(MAKE) integration-test-arm64
-	-$(MAKE) integration-test-passthrough-arm64
+	bash tests/nested/run-lanes.sh
 	@bash tests/summary.sh tree-paths tree-layers unit cli-bad-input fuzz-replay integration-core integration-virtio-misc integration-virtio-blk integration-virtio-net integration-vfio integration-vfio-bind integration-hostile integration-faults integration-vfio-iommufd integration-core-hugetlb-2m integration-mem-backing integration-vfio-nvme integration-vfio-bar integration-arm64 integration-arm64-16k integration-arm64-iommufd integration-arm64-nvme
 
 demo: deps all

@@ -64,9 +64,8 @@ fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-. "$here/l1-watch.sh"
-
-die125() { echo "run-in-l1-arm64: $*" >&2; exit 125; }
+name=run-in-l1-arm64
+. "$here/l1-launch.sh"
 
 mem=${L1_MEM:-3072}
 smp=${L1_SMP:-1}
@@ -86,24 +85,10 @@ case $? in
 esac
 eval "$images"
 
-# --- encode the command for L1's /init (see guest-images/l1/init) --------
-# base64 per item, comma-separated; "-" stands for an empty string since
-# a trailing empty field would vanish when /init splits the list.
-b64() { if [ -z "$1" ]; then printf -- -; else printf '%s' "$1" | base64 -w0; fi; }
-join_b64() {
-	local out='' sep='' x
-	for x in "$@"; do out+="$sep$(b64 "$x")"; sep=,; done
-	printf '%s' "$out"
-}
-
 # The images are passed along so scripts in L1 need not run build.sh
 # (apt-cache under TCG costs ~15 s).
 envs=("HOME=$HOME" "KERNEL=$KERNEL_ARM64" "L2_INITRD=$L2_INITRD_ARM64"
 	"KERNEL_ARM64=$KERNEL_ARM64" "L2_INITRD_ARM64=$L2_INITRD_ARM64")
-[ -z "${VMM_CACHE:-}" ] || envs+=("VMM_CACHE=$VMM_CACHE")
-for name in ${L1_ENV:-}; do
-	[ -n "${!name+set}" ] && envs+=("$name=${!name}")
-done
 
 # nohz=off highres=off: a periodic tick, as on x86 (run-in-l1.sh), where
 # under host load TCG once left L1's one-shot timer interrupt pending while
@@ -113,17 +98,9 @@ done
 # with it vs ~1% without (QEMU 10, -smp 1). No arm64 wedge has been seen
 # yet (no arm64 L2 boot has been run); kept because it is cheap.
 append="console=ttyAMA0 panic=-1 quiet nohz=off highres=off ${L1_APPEND:-}"
-append+=" l1.cwd=$(b64 "$PWD") l1.env=$(join_b64 "${envs[@]}")"
-append+=" l1.argv=$(join_b64 "$@")"
-[ "$interactive" = 1 ] && append+=" l1.tty=1"
-# arm64 kernels keep at most 2047 bytes of command line too.
-if [ ${#append} -gt 2000 ]; then
-	die125 "command too long for the kernel command line (${#append} bytes encoded); put it in a script"
-fi
-
-mkdir -p "$logdir" || die125 "cannot create $logdir"
-log="$logdir/l1-arm64-$(date +%Y%m%d-%H%M%S)-$$.log"
-: > "$log"
+append+=" $(l1_command_append envs "$@")"
+l1_check_append "$append"
+l1_console_setup l1-arm64
 
 # --- QEMU ------------------------------------------------------------------
 # Recipe: the shared nested-test recipe ("arm64 L1"). virtualization=on
@@ -140,37 +117,8 @@ args=(
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
 	-kernel "$L1_KERNEL_ARM64" -initrd "$L1_INITRD_ARM64" -append "$append"
 )
-if [ "$interactive" = 1 ]; then
-	# Console and QEMU monitor multiplexed on this terminal; logfile= keeps
-	# a copy for the marker parsing below.
-	args+=(-chardev "stdio,id=con0,mux=on,signal=off,logfile=$log"
-		-serial chardev:con0 -mon chardev=con0)
-else
-	# Console straight into the log file, streamed by tail: QEMU never
-	# touches stdin/stdout, so no TTY or open stdin is needed.
-	args+=(-chardev "file,id=con0,path=$log" -serial chardev:con0)
-fi
+args+=("${l1_console[@]}")
 # shellcheck disable=SC2206 # word splitting of L1_QEMU_ARGS is the point
 args+=(${L1_QEMU_ARGS:-})
 
-start=$(date +%s)
-if [ "$interactive" = 1 ]; then
-	"$qemu" "${args[@]}"
-	qrc=$?
-	reason=
-else
-	"$qemu" "${args[@]}" </dev/null &
-	qpid=$!
-	# Ctrl-C / kill of this script must not leave a TCG VM burning CPU.
-	trap 'kill "$qpid" 2>/dev/null' EXIT
-	trap 'kill "$qpid" 2>/dev/null; exit 125' INT TERM HUP
-	tail -n +1 -f --pid="$qpid" "$log" &
-	tpid=$!
-
-	l1_watch "$qpid"
-	wait "$qpid"
-	qrc=$?
-	trap - EXIT INT TERM HUP
-	wait "$tpid" 2>/dev/null
-fi
-l1_exit run-in-l1-arm64 "$qrc"
+l1_run "$qemu" "${args[@]}"
