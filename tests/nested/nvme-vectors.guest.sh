@@ -6,7 +6,7 @@
 # the tool's NVME-MSIX lines are the guest's own findings.
 bdf=$(for d in /sys/bus/pci/devices/*; do [ "$(cat "$d/class")" = 0x010802 ] && echo "${d##*/}"; done | head -n 1)
 # The guest's count of nvme0q1, whose message the extra entries carry.
-q1() { awk '$NF == "nvme0q1" { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i } END { print n + 0 }' /proc/interrupts; }
+q1() { awk 'NR == 1 { cpus = NF } $NF == "nvme0q1" { for (i = 2; i <= cpus + 1; i++) n += $i } END { print n + 0 }' /proc/interrupts; }
 nvme-msix arm "$bdf" 3 1
 echo VEC_AT_ARMED
 sleep 3

@@ -79,7 +79,8 @@ at() {
 # L1's host interrupts for the controller, and the count of one of them.
 host_vectors() { grep -c "vfio-msix\[[0-9]*\]($nvme)" /proc/interrupts; }
 host_count() {
-	awk -v name="vfio-msix[$1]($nvme)" '$NF == name { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i } END { print n + 0 }' /proc/interrupts
+	# Only the per-CPU columns: on arm64 the next one is the hardware IRQ number.
+	awk -v name="vfio-msix[$1]($nvme)" 'NR == 1 { cpus = NF } $NF == name { for (i = 2; i <= cpus + 1; i++) n += $i } END { print n + 0 }' /proc/interrupts
 }
 host_vectors= armed_vectors= fired_count= masked_vectors= off_vectors=
 at IO_DONE && host_vectors=$(host_vectors)
