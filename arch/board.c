@@ -277,13 +277,31 @@ void board_destroy(struct board *b)
 	b->ops = NULL;
 }
 
+static void uart_stop_batching(void *opaque)
+{
+	struct board *b = opaque;
+
+	coalesced_io_set(&b->vm->coalesced, b->uart_batch_zone, false);
+}
+
 int board_add_uart(struct board *b, struct io_bus *bus, u64 base, void (*set_irq)(void *, int),
 		   void *irq_opaque)
 {
+	int err;
+
 	b->uart = serial_8250_create(set_irq, irq_opaque, b->console);
 	if (!b->uart)
 		return -ENOMEM;
-	return io_bus_register(bus, base, 8, serial_8250_io, b->uart, "UART");
+	err = io_bus_register(bus, base, 8, serial_8250_io, b->uart, "UART");
+	if (err)
+		return err;
+	/* THR alone: one byte, the access width of the 8250 driver's console writes. */
+	b->uart_batch_zone = coalesced_io_add(&b->vm->coalesced, bus == &b->vm->pio, base, 1);
+	if (b->uart_batch_zone >= 0) {
+		coalesced_io_set(&b->vm->coalesced, b->uart_batch_zone, true);
+		serial_8250_batch_until_tx_irq(b->uart, uart_stop_batching, b);
+	}
+	return 0;
 }
 
 int board_cmdline(const struct boot_config *boot, char *buf, size_t len)

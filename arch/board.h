@@ -150,6 +150,7 @@ struct board {
 	struct console *console;
 	struct pci_bus pci;            /* bus 0 behind the host bridge */
 	struct serial_8250 *uart;      /* the board's 16550A */
+	int uart_batch_zone;           /* its THR in core/coalesced_io.h, or -1 */
 	struct vcpu_ops vcpu_ops;      /* what core/vcpu.c calls, bound to this board */
 	void *priv;                    /* the architecture's own state */
 };

@@ -21,6 +21,7 @@ void vm_init(struct vm *vm)
 	atomic_init(&vm->exit_status, -1);
 	atomic_init(&vm->stopping, false);
 	irq_routing_init(&vm->routing);
+	coalesced_io_init(&vm->coalesced, &vm->pio, &vm->mmio);
 }
 
 void vm_request_stop(struct vm *vm, int status)

@@ -46,6 +46,8 @@ int vcpus_create(struct vm *vm, unsigned int ncpus, const struct vcpu_ops *ops)
 		if (err)
 			return err;
 	}
+	if (ncpus)
+		coalesced_io_start(&vm->coalesced, vm->vm_fd, vm->vcpus[0].run, vm->vcpu_mmap_size);
 	return 0;
 }
 
@@ -78,6 +80,8 @@ static bool handle_exit(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
 
+	/* Batched writes happened before whatever made this exit. */
+	coalesced_io_flush(&vm->coalesced);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
@@ -186,6 +190,8 @@ void vcpus_kick_and_join(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
+	/* The guest's last batched writes (the end of its last console line). */
+	coalesced_io_flush(&vm->coalesced);
 }
 
 void vcpus_destroy(struct vm *vm)

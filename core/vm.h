@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 
+#include "coalesced_io.h"
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "io_bus.h"
@@ -50,6 +51,7 @@ struct vm {
 	struct io_bus pio;
 	struct io_bus mmio;
 	struct irq_routing routing;
+	struct coalesced_io coalesced; /* batched guest writes, replayed before each exit */
 	int next_memslot;
 	struct event_loop loop;
 	struct vcpu *vcpus;

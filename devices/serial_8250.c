@@ -2,6 +2,16 @@
  * A 16550A UART, the register model Linux's 8250 driver probes for.
  * Transmission is instant (THR is always empty), so the only interrupt
  * sources are "receive data available" and "transmitter empty".
+ *
+ * Until the guest's driver first takes a transmit interrupt, it sends by
+ * polling LSR and writing THR, a character at a time: that is a kernel
+ * printing its boot log. Those THR writes may be batched by KVM (see
+ * core/coalesced_io.h), halving the exits per character. Once the driver
+ * drives output by interrupts, every THR write must reach the model at
+ * once to raise the next one, so batching ends for good: when IIR first
+ * reports THRE (before the handler writes THR), or, failing that, at a
+ * THR write made with THRI enabled. Merely enabling THRI does not end it:
+ * Linux's probe sets every IER bit long before the boot log is printed.
  */
 #include "serial_8250.h"
 
@@ -43,12 +53,15 @@ struct serial_8250 {
 	pthread_mutex_t lock;
 	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_empty_pending; /* THRE interrupt not yet acknowledged */
+	bool tx_by_interrupt;   /* the driver has sent by transmit interrupt */
 	int irq_level;
 	u8 rx[RX_BUFFER];
 	unsigned int rx_head, rx_count;
 	serial_irq_fn set_irq;
 	void *irq_opaque;
 	struct console *out;
+	serial_batching_fn stop_batching; /* NULL: THR writes are never batched */
+	void *batching_opaque;
 };
 
 static void update_irq(struct serial_8250 *u)
@@ -72,6 +85,7 @@ static u8 read_iir(struct serial_8250 *u)
 	if ((u->ier & IER_THRI) && u->thr_empty_pending) {
 		/* Reading IIR with THRE as its source acknowledges it (16550 data sheet). */
 		u->thr_empty_pending = false;
+		u->tx_by_interrupt = true;
 		return fifo | IIR_THRI;
 	}
 	return fifo | IIR_NO_INT;
@@ -116,6 +130,8 @@ static void write_reg(struct serial_8250 *u, unsigned int reg, u8 value)
 			u->dll = value;
 			break;
 		}
+		if (u->ier & IER_THRI)
+			u->tx_by_interrupt = true;
 		if (u->mcr & MCR_LOOP)
 			push_rx(u, value);
 		else
@@ -165,6 +181,8 @@ void serial_8250_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	struct serial_8250 *u = opaque;
 
+	serial_batching_fn stop_batching = NULL;
+
 	pthread_mutex_lock(&u->lock);
 	/* The UART has byte registers; wider accesses touch consecutive ones. */
 	for (u32 i = 0; i < len && offset + i < 8; i++) {
@@ -174,6 +192,22 @@ void serial_8250_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 			data[i] = read_reg(u, (unsigned int)(offset + i));
 	}
 	update_irq(u);
+	if (u->stop_batching && u->tx_by_interrupt) {
+		stop_batching = u->stop_batching;
+		u->stop_batching = NULL;
+	}
+	pthread_mutex_unlock(&u->lock);
+	/* Outside the lock: the batching layer replays writes into this UART under its own. */
+	if (stop_batching)
+		stop_batching(u->batching_opaque);
+}
+
+void serial_8250_batch_until_tx_irq(struct serial_8250 *u, serial_batching_fn stop,
+				    void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	u->stop_batching = stop;
+	u->batching_opaque = opaque;
 	pthread_mutex_unlock(&u->lock);
 }
 

@@ -92,7 +92,7 @@ static const struct sandbox_rule sandbox_policy_common_rules[] = {
 	/*
 	 * virtio-blk's io_uring: submissions and completions on the main
 	 * thread, and the drain of in-flight requests when the guest resets
-	 * the device, on a vCPU thread (devices/virtio/blk.c blk_drain). Not
+	 * the device, on a vCPU thread (devices/virtio/blk_ring.c blk_drain). Not
 	 * io_uring_setup: a new ring would escape every filter.
 	 */
 	SB_ALLOW(io_uring_enter),

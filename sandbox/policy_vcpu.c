@@ -42,6 +42,13 @@ static const struct sandbox_rule sandbox_policy_vcpu_rules[] = {
 	SB_IOCTL(KVM_SET_USER_MEMORY_REGION),
 
 	/*
+	 * The guest's UART driver asks for transmit interrupts: its THR
+	 * writes stop being batched, once (devices/serial_8250.c, through
+	 * core/coalesced_io.c coalesced_io_set).
+	 */
+	SB_IOCTL(KVM_UNREGISTER_COALESCED_MMIO),
+
+	/*
 	 * Passed-through functions. VFIO_DEVICE_SET_IRQS: the MSI-X vectors
 	 * the guest unmasks, MSI enable, INTx trigger and unmask
 	 * (vfio/pci_irq.c set_irqs). pread64/pwrite64: config space bytes

@@ -57,6 +57,12 @@ int vfio_pci_dev_add(struct vfio_pci_dev *d)
 		err = vfio_irq_init(d);
 	if (err)
 		return err;
+	/*
+	 * A device may come up decoding already (no reset, or one that leaves
+	 * the command register alone): its BARs are mapped from the start,
+	 * as after the guest's own enable.
+	 */
+	vfio_bars_update_mappings(d);
 	/* One function on our bus: hide the multi-function bit. */
 	d->emulated[PCI_HEADER_TYPE] = 1;
 	d->pci.config[PCI_HEADER_TYPE] &= 0x7f;

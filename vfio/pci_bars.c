@@ -160,6 +160,11 @@ static int probe_bar(struct vfio_pci_dev *d, unsigned int index, u32 raw)
 		return -EINVAL;
 	}
 	bar->is64 = (raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (bar->is64 && index + 1 >= PCI_NUM_BARS) {
+		pr_err("%s: BAR%u says it is 64-bit, but no BAR follows for its upper half", d->bdf,
+		       index);
+		return -EINVAL;
+	}
 	bar->prefetch = raw & PCI_BASE_ADDRESS_MEM_PREFETCH;
 	bar->region_offset = info.offset;
 	bar->owner = d;

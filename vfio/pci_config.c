@@ -108,10 +108,20 @@ void vfio_config_access(struct pci_device *pci, u32 offset, u8 *data, u32 len, b
 		for (u32 i = 0; i < len; i++)
 			if (d->emulated[offset + i])
 				data[i] = pci->config[offset + i];
-		if (ranges_overlap(offset, len, PCI_COMMAND, 2))
+		if (ranges_overlap(offset, len, PCI_COMMAND, 2)) {
+			bool decoded = pci_memory_enabled(pci);
+
 			for (u32 i = 0; i < len; i++)
 				if (offset + i >= PCI_COMMAND && offset + i < PCI_COMMAND + 2)
 					pci->config[offset + i] = data[i];
+			/*
+			 * The device turned decoding off itself (a function-level
+			 * reset the guest started through the PCIe capability): the
+			 * memslots must not outlive it.
+			 */
+			if (pci_memory_enabled(pci) != decoded)
+				vfio_bars_update_mappings(d);
+		}
 		return;
 	}
 

@@ -8,6 +8,8 @@
 #ifndef VFIO_PCI_DEV_H
 #define VFIO_PCI_DEV_H
 
+#include <linux/vfio.h>
+
 #include "core/irq_route.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
@@ -65,6 +67,14 @@ struct vfio_pci_dev {
 	/* INTx: level-triggered through a resampling irqfd. */
 	struct irq_route intx;
 	bool intx_on;
+
+	/*
+	 * VFIO_DEVICE_SET_IRQS refusals per interrupt index: a guest writing
+	 * nonsense into its MSI or MSI-X controls can cause one per write, so
+	 * the first is a warning and the rest are counted (said at close).
+	 */
+	unsigned int set_irqs_refused[VFIO_PCI_NUM_IRQS];
+	bool msi_fallback_said;        /* "cannot enable N MSI vectors" was said */
 };
 
 int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *iommu,

@@ -22,6 +22,35 @@
 #include "pci_dev.h"
 #include "core/log.h"
 
+static const char *irq_index_name(u32 index)
+{
+	static const char *const names[VFIO_PCI_NUM_IRQS] = {
+		[VFIO_PCI_INTX_IRQ_INDEX] = "INTx", [VFIO_PCI_MSI_IRQ_INDEX] = "MSI",
+		[VFIO_PCI_MSIX_IRQ_INDEX] = "MSI-X", [VFIO_PCI_ERR_IRQ_INDEX] = "error",
+		[VFIO_PCI_REQ_IRQ_INDEX] = "request",
+	};
+
+	return index < VFIO_PCI_NUM_IRQS ? names[index] : "unknown";
+}
+
+/*
+ * Said once per device and interrupt kind: what the guest writes into its
+ * MSI or MSI-X controls decides what is asked, so a hostile or confused
+ * guest could otherwise fill the log, one line per config write.
+ */
+static void set_irqs_refused(struct vfio_pci_dev *d, u32 index, u32 start, u32 count, int err)
+{
+	unsigned int *refused = index < VFIO_PCI_NUM_IRQS ? &d->set_irqs_refused[index] : NULL;
+
+	if (refused && (*refused)++) {
+		pr_debug("%s: VFIO_DEVICE_SET_IRQS %s start %u count %u: %s", d->bdf,
+			 irq_index_name(index), start, count, strerror(-err));
+		return;
+	}
+	pr_warn("%s: VFIO_DEVICE_SET_IRQS %s start %u count %u: %s (later refusals for %s are counted, not repeated)",
+		d->bdf, irq_index_name(index), start, count, strerror(-err), irq_index_name(index));
+}
+
 int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 count,
 		  const int *fds)
 {
@@ -41,8 +70,7 @@ int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 
 	ret = ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 	free(set);
 	if (ret)
-		pr_warn("%s: VFIO_DEVICE_SET_IRQS index %u start %u count %u: %s", d->bdf, index,
-			start, count, strerror(-ret));
+		set_irqs_refused(d, index, start, count, ret);
 	return ret;
 }
 
@@ -112,4 +140,8 @@ void vfio_irq_release(struct vfio_pci_dev *d)
 	vfio_msix_release(d);
 	vfio_msi_release(d);
 	irq_route_release(&d->intx);
+	for (u32 i = 0; i < VFIO_PCI_NUM_IRQS; i++)
+		if (d->set_irqs_refused[i] > 1)
+			pr_info("%s: VFIO refused %s interrupt changes %u more times", d->bdf,
+				irq_index_name(i), d->set_irqs_refused[i] - 1);
 }

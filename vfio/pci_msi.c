@@ -86,8 +86,10 @@ static int enable(struct vfio_pci_dev *d, unsigned int n)
 	while (vfio_set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds)) {
 		if (n == 1)
 			return -EIO;
-		/* Multiple MSI needs host support (x86: interrupt remapping). */
-		pr_warn("%s: the host cannot enable %u MSI vectors; the device gets 1", d->bdf, n);
+		/* Multiple MSI needs host support (x86: interrupt remapping). Said once. */
+		if (!d->msi_fallback_said)
+			pr_warn("%s: the host cannot enable %u MSI vectors; the device gets 1", d->bdf, n);
+		d->msi_fallback_said = true;
 		n = 1;
 	}
 	d->msi_enabled = n;

@@ -56,13 +56,23 @@ bool vfio_msix_access(struct vfio_pci_dev *d, unsigned int bar, u64 offset, u8 *
 
 	if (!d->msix_cap)
 		return false;
-	if (bar == l->table_bar && offset >= l->table_offset &&
-	    offset - l->table_offset < l->table_size) {
-		msix_table_access(&d->msix, offset - l->table_offset, data, len, is_write);
+	/*
+	 * An access that reaches into the table or PBA from below straddles
+	 * its start, which 6.8.2 leaves undefined: dropped, so that no byte
+	 * of it reaches the device's own table.
+	 */
+	if (bar == l->table_bar && ranges_overlap(offset, len, l->table_offset, l->table_size)) {
+		if (offset >= l->table_offset)
+			msix_table_access(&d->msix, offset - l->table_offset, data, len, is_write);
+		else if (!is_write)
+			memset(data, 0xff, len);
 		return true;
 	}
-	if (bar == l->pba_bar && offset >= l->pba_offset && offset - l->pba_offset < l->pba_size) {
-		msix_pba_access(&d->msix, offset - l->pba_offset, data, len, is_write);
+	if (bar == l->pba_bar && ranges_overlap(offset, len, l->pba_offset, l->pba_size)) {
+		if (offset >= l->pba_offset)
+			msix_pba_access(&d->msix, offset - l->pba_offset, data, len, is_write);
+		else if (!is_write)
+			memset(data, 0xff, len);
 		return true;
 	}
 	return false;

@@ -317,6 +317,140 @@ def pci_config():
     return {"cam-bar-sizing": cam, "ecam-64bit-bar": ecam}, {}
 
 
+# --- a passed-through function's config space ----------------------------------------
+
+def vfio_bar(log2, mmap=True, odd=False):
+    return (log2 & 63) | (0x40 if odd else 0) | (0x80 if mmap else 0)
+
+
+def msi_cap(flags):
+    return u8(0x05) + b"\0" + u16(flags) + bytes(20)
+
+
+def msix_cap(nvectors, table, pba):
+    return u8(0x11) + b"\0" + u16(nvectors - 1) + u32(table) + u32(pba)
+
+
+def pcie_cap():
+    return u8(0x10) + b"\0" + u16(2) + bytes(56)
+
+
+def vfio_device(flags=0x0b, msi=1, msix=0, memslots=0, bars=(0,) * 6, raw_bars=(0,) * 6,
+                caps=(), first_cap=None, ops=b"", command=0):
+    """A device header (see fuzz_vfio_config.c), config space with caps [(offset, bytes)] chained."""
+    cfg = bytearray(256)
+    cfg[0:4] = u16(0x8086) + u16(0x10d3)
+    cfg[4:6] = u16(command)
+    cfg[6:8] = u16(0x10 if caps or first_cap else 0)  # Capabilities List
+    cfg[0x0e] = 0x80                                  # multi-function: hidden from the guest
+    for i, raw in enumerate(raw_bars):
+        cfg[0x10 + 4 * i:0x14 + 4 * i] = u32(raw)
+    cfg[0x30:0x34] = u32(0xfffe0001)                  # a ROM the guest must not see
+    cfg[0x3d] = 1
+    for i, (offset, body) in enumerate(caps):
+        cfg[offset:offset + len(body)] = body
+        cfg[offset + 1] = caps[i + 1][0] if i + 1 < len(caps) else 0
+    cfg[0x34] = first_cap if first_cap is not None else (caps[0][0] if caps else 0)
+    return (u8(flags) + u8(msi) + u16(msix) + u8(memslots) + b"".join(u8(b) for b in bars) +
+            bytes(cfg) + ops)
+
+
+def cfg_op(offset, width=2, write=False, value=0):
+    return pci_op(0, offset, width, write, value)
+
+
+def bar_op(bar, offset, width=2, write=False, value=0):
+    return pci_op(3, bar << 28 | offset, width, write, value)
+
+
+def msix_arm(bar, table, vector):
+    entry = table + 16 * vector
+    return (bar_op(bar, entry, 2, True, 0xfee00000) + bar_op(bar, entry + 4, 2, True, 0) +
+            bar_op(bar, entry + 8, 2, True, 0x4020 + vector) + bar_op(bar, entry + 12, 2, True, 0))
+
+
+def msi_enable(cap, log2_vectors, mask=0):
+    return (cfg_op(cap + 4, 2, True, 0xfee01000) + cfg_op(cap + 8, 2, True, 0) +
+            cfg_op(cap + 12, 1, True, 0x4023) + cfg_op(cap + 16, 2, True, mask) +
+            cfg_op(cap + 2, 1, True, 1 | log2_vectors << 4))
+
+
+def bar_sizing(reg):
+    return cfg_op(reg) + cfg_op(reg, 2, True, 0xffffffff) + cfg_op(reg)
+
+
+def vfio_config():
+    nic_caps = [(0xc8, u8(1) + b"\0" + u16(3) + bytes(4)), (0xd0, msi_cap(0x80)),
+                (0xe0, pcie_cap()), (0xa0, msix_cap(5, 3, 0x2000 | 3))]
+    nic_ops = (cfg_op(0) + bar_sizing(0x10) + cfg_op(0x10, 2, True, 0xdf000000) +
+               cfg_op(4, 1, True, 6) + cfg_op(0x30) + cfg_op(0x0c) +
+               cfg_op(0xa3, 1, True, 0x80) + msix_arm(3, 0, 0) + msix_arm(3, 0, 4) +
+               pci_op(6, 0, 0, False, 4) + bar_op(3, 0x2000, 3) +
+               cfg_op(0x10, 2, True, 0xde000000) + bar_op(0, 0x100, 2, True, 7) +
+               cfg_op(0xa3, 1, True, 0xc0) + cfg_op(0xa3, 1, True, 0) +
+               msi_enable(0xd0, 0) + pci_op(6, 1, 0) + cfg_op(0xd2, 1, True, 0) +
+               cfg_op(4, 2, True, 0) + bar_sizing(0x1c) + cfg_op(4, 2, True, 2))
+    nvme_caps = [(0x40, u8(1) + b"\0" + u16(3) + bytes(4)), (0x50, msix_cap(65, 0x2000, 0x3000)),
+                 (0x60, pcie_cap())]
+    nvme_ops = (cfg_op(4, 2, True, 6) + cfg_op(0x53, 1, True, 0x80) + msix_arm(0, 0x2000, 0) +
+                msix_arm(0, 0x2000, 64) + bar_op(0, 0x1000, 2, True, 1) + bar_op(0, 0x3000, 3) +
+                bar_sizing(0x10) + bar_sizing(0x14) + cfg_op(0x14, 2, True, 0x80) +
+                cfg_op(0x10, 2, True, 0x10000) + bar_op(0, 0x2010, 2) + cfg_op(0x53, 1, True, 0))
+    # The device clears its own Memory Space Enable (a reset the guest started through
+    # the PCIe capability); the guest reads the command register: the memslots go.
+    reset_ops = cfg_op(4, 2, True, 6) + pci_op(5, 4, 1, True, 0) + cfg_op(4, 1)
+    multi_msi_ops = (msi_enable(0x50, 2, 0x2) + cfg_op(0x52, 1, True, 0) + msi_enable(0x50, 3) +
+                     cfg_op(0x50 + 20) + pci_op(6, 1, 0, False, 1) + cfg_op(0x50 + 20) +
+                     cfg_op(0x50 + 16, 2, True, 0) + cfg_op(0x52, 1, True, 0))
+    seeds = {
+        "nic": vfio_device(0x0b, 1, 5, 0, (vfio_bar(17), 0, vfio_bar(5, False), vfio_bar(14), 0, 0),
+                           (0, 0, 1, 0, 0, 0), nic_caps, ops=nic_ops),
+        "nvme-64bit-shared-bar": vfio_device(0x03, 0, 65, 0, (vfio_bar(14), 0, 0, 0, 0, 0),
+                                             (4, 0, 0, 0, 0, 0), nvme_caps, ops=nvme_ops),
+        # 8 MSI vectors capable, per-vector masking; the host gives one.
+        "msi-host-refuses-many": vfio_device(0x1b, 8, 0, 0, (vfio_bar(12),) + (0,) * 5,
+                                             (0,) * 6, [(0x50, msi_cap(0x180 | 3 << 1))],
+                                             ops=multi_msi_ops),
+        "msix-refused": vfio_device(0x2b, 0, 4, 0, (vfio_bar(14),) + (0,) * 5, (0,) * 6,
+                                    [(0x40, msix_cap(4, 0x1000, 0x1800))],
+                                    ops=cfg_op(0x43, 1, True, 0x80) + msix_arm(0, 0x1000, 3) +
+                                    msix_arm(0, 0x1000, 1) + cfg_op(0x43, 1, True, 0)),
+        "capability-loop": vfio_device(0x08, 0, 0, 0, (vfio_bar(12),) + (0,) * 5, (0,) * 6,
+                                       [(0x40, u8(5) + b"\0" + bytes(10))], first_cap=0x40,
+                                       ops=b"".join(cfg_op(o, 2) for o in range(0x34, 0x60, 4))),
+        "capability-past-the-end": vfio_device(0x08, 0, 0, 0, (vfio_bar(12),) + (0,) * 5,
+                                               (0,) * 6, [(0xfc, u8(0x11) + b"\xff" + u16(0x7ff))],
+                                               ops=cfg_op(0xfc) + cfg_op(0xff, 1, True, 0xc0)),
+        "msix-table-past-bar": vfio_device(0x03, 0, 2048, 0, (vfio_bar(14),) + (0,) * 5, (0,) * 6,
+                                           [(0x40, msix_cap(2048, 0x2000, 0x3000))]),
+        "absurd-bars": vfio_device(0x03, 0, 0, 0, (vfio_bar(63), 0, vfio_bar(12, odd=True),
+                                                   0, 0, vfio_bar(12)), (4, 0, 0, 0, 0, 4)),
+        "huge-bar-no-mmap": vfio_device(0x03, 0, 0, 0, (vfio_bar(36), 0, vfio_bar(12), 0, 0, 0),
+                                        (0xc, 0, 0, 0, 0, 0),
+                                        ops=cfg_op(4, 1, True, 2) + bar_op(0, 0x10, 3, True, 1)),
+        "kvm-refuses-memslots": vfio_device(0x43, 0, 0, 0, (vfio_bar(16),) + (0,) * 5, (0,) * 6,
+                                            ops=cfg_op(4, 1, True, 2) + cfg_op(4, 1, True, 0) +
+                                            pci_op(7, 0, 0, False, 0) + cfg_op(4, 1, True, 2) +
+                                            cfg_op(0x10, 2, True, 0xc0000000)),
+        "memslots-run-out": vfio_device(0x03, 0, 0, 2, (vfio_bar(16), vfio_bar(16)) + (0,) * 4),
+        "config-too-short": vfio_device(0x83),
+    }
+    reproducers = {
+        "decoding-off-by-the-device": vfio_device(0x03, 0, 65, 0, (vfio_bar(14),) + (0,) * 5,
+                                                  (4, 0, 0, 0, 0, 0), nvme_caps, ops=reset_ops),
+        # A QWORD write starting 4 bytes below the MSI-X table: it reached the device's table.
+        "write-straddling-the-table": vfio_device(0x03, 0, 4, 0, (vfio_bar(14),) + (0,) * 5,
+                                                  (0,) * 6, [(0x40, msix_cap(4, 0x1000, 0x1800))],
+                                                  ops=cfg_op(4, 1, True, 2) +
+                                                  bar_op(0, 0x1000 - 4, 3, True, 0x1122334455667788)),
+        # The device comes up decoding: its BAR was not mapped until the guest wrote the command.
+        "decoding-from-the-start": vfio_device(0x03, 0, 0, 0, (0,) * 5 + (vfio_bar(12),), command=2),
+        # Refused with a message (was: refused without one, the BAR check failing later).
+        "bar5-64bit": vfio_device(0x03, 0, 0, 0, (0, 0, 0, 0, 0, vfio_bar(12)), (0, 0, 0, 0, 0, 4)),
+    }
+    return seeds, reproducers
+
+
 # --- virtqueues and virtio devices --------------------------------------------------
 
 def vq_write(gpa, data):
@@ -440,6 +574,7 @@ TARGETS = {
     "fuzz_virtio_pci": virtio_pci,
     "fuzz_virtio_blk": virtio_blk,
     "fuzz_virtio_net": virtio_net,
+    "fuzz_vfio_config": vfio_config,
 }
 
 

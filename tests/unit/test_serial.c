@@ -113,6 +113,51 @@ static void wide_and_out_of_range_accesses_are_safe(void **state)
 	assert_int_equal(buf[3], 0);
 }
 
+static int batching_stops;
+
+static void count_stop(void *opaque)
+{
+	assert_ptr_equal(opaque, &batching_stops);
+	batching_stops++;
+}
+
+/*
+ * Polled output may be batched. Linux's probe sets and clears every IER
+ * bit, and its console writes with IER cleared: neither ends batching. The
+ * first THRE reported by IIR does, once.
+ */
+static void batching_ends_once_at_the_first_transmit_interrupt(void **state)
+{
+	struct serial_8250 *u = *state;
+
+	batching_stops = 0;
+	serial_8250_batch_until_tx_irq(u, count_stop, &batching_stops);
+	wr(u, 1, 0x0f); /* the probe */
+	wr(u, 1, 0x00);
+	wr(u, 0, 'a');  /* a console write */
+	assert_int_equal(rd(u, 5) & 0x20, 0x20);
+	assert_int_equal(batching_stops, 0);
+	wr(u, 1, 0x03); /* the tty starts sending */
+	assert_int_equal(batching_stops, 0);
+	assert_int_equal(rd(u, 2) & 0x0f, 0x02);
+	assert_int_equal(batching_stops, 1);
+	wr(u, 0, 'b');
+	assert_int_equal(rd(u, 2) & 0x0f, 0x02);
+	assert_int_equal(batching_stops, 1);
+}
+
+/* A THR write with THRI on, as after an IIR that named another source, ends it too. */
+static void a_thr_write_under_thri_ends_batching(void **state)
+{
+	struct serial_8250 *u = *state;
+
+	batching_stops = 0;
+	serial_8250_batch_until_tx_irq(u, count_stop, &batching_stops);
+	wr(u, 1, 0x03);
+	wr(u, 0, 'c');
+	assert_int_equal(batching_stops, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +167,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(received_bytes_set_data_ready_and_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(loopback_mirrors_modem_lines_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(wide_and_out_of_range_accesses_are_safe, setup, teardown),
+		cmocka_unit_test_setup_teardown(batching_ends_once_at_the_first_transmit_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_thr_write_under_thri_ends_batching, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("serial 8250", tests, NULL, NULL);

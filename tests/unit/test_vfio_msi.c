@@ -35,7 +35,7 @@
 
 static int device_fd = -1;
 static unsigned int msi_count, set_irqs_calls;
-static bool msi_refuse_many;
+static bool msi_refuse_many, msi_refuse_all;
 static unsigned int irqfd_assigned[1024];
 
 int ioctl(int fd, unsigned long request, ...)
@@ -52,7 +52,7 @@ int ioctl(int fd, unsigned long request, ...)
 		if (set->index != VFIO_PCI_MSI_IRQ_INDEX)
 			return 0;
 		set_irqs_calls++;
-		if (msi_refuse_many && set->count > 1) {
+		if (msi_refuse_all || (msi_refuse_many && set->count > 1)) {
 			errno = ENOSPC;
 			return -1;
 		}
@@ -113,7 +113,7 @@ static int setup(void **state)
 	irq_route_init(&f->d.intx, &f->vm);
 	vfio_msi_setup_config(&f->d);
 	msi_count = set_irqs_calls = 0;
-	msi_refuse_many = false;
+	msi_refuse_many = msi_refuse_all = false;
 	memset(irqfd_assigned, 0, sizeof(irqfd_assigned));
 	*state = f;
 	return 0;
@@ -222,6 +222,68 @@ static void more_than_capable_is_clamped_and_a_host_refusal_gives_one(void **sta
 	assert_false(attached(f, 1));
 }
 
+/* The warnings fn logs, one per line. */
+static char warnings[8192];
+
+static void capture_warnings(struct fixture *f, void (*fn)(struct fixture *f))
+{
+	FILE *log = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(log), STDERR_FILENO);
+	log_threshold = LOG_WARN;
+	fn(f);
+	log_threshold = LOG_QUIET;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(log);
+	n = fread(warnings, 1, sizeof(warnings) - 1, log);
+	warnings[n] = 0;
+	fclose(log);
+}
+
+static unsigned int lines_with(const char *what)
+{
+	unsigned int n = 0;
+
+	for (const char *p = warnings; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+static void enable_disable_many_times(struct fixture *f)
+{
+	for (unsigned int i = 0; i < 20; i++) {
+		enable(f, 2, 0);
+		cfg_write(f, CAP + PCI_MSI_FLAGS, 0, 2);
+	}
+}
+
+static void a_refusing_host_is_said_once_however_often_the_guest_asks(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Every SET_IRQS on MSI is refused: each enable tries 4 vectors, then 1. */
+	msi_refuse_all = true;
+	capture_warnings(f, enable_disable_many_times);
+	assert_int_equal(lines_with("VFIO_DEVICE_SET_IRQS MSI"), 1);
+	assert_int_equal(lines_with("cannot enable 4 MSI vectors"), 1);
+	assert_int_equal(set_irqs_calls, 40);
+	assert_int_equal(f->d.set_irqs_refused[VFIO_PCI_MSI_IRQ_INDEX], 40);
+	assert_int_equal(f->d.msi_enabled, 0);
+	/* A host that takes one vector: the guest gets it, nothing more is said. */
+	msi_refuse_all = false;
+	msi_refuse_many = true;
+	capture_warnings(f, enable_disable_many_times);
+	assert_string_equal(warnings, "");
+	enable(f, 2, 0);
+	assert_int_equal(msi_count, 1);
+	assert_true(attached(f, 0));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -231,6 +293,7 @@ int main(void)
 		T(four_vectors_route_the_data_with_their_number),
 		T(a_masked_vector_is_detached_and_its_signal_pending),
 		T(more_than_capable_is_clamped_and_a_host_refusal_gives_one),
+		T(a_refusing_host_is_said_once_however_often_the_guest_asks),
 	};
 
 	return cmocka_run_group_tests_name("vfio-msi", tests, NULL, NULL);
