@@ -39,7 +39,7 @@ img=$work/nvme.img
 # The NVMe as run-integration-passthrough.sh gives it (100 queue pairs,
 # 128 vectors); the e1000 on a user net of its own, so the guest routes
 # each NIC's gateway through that NIC.
-qemu_args="-device nvme,serial=vmmnvme,drive=nvme0,max_ioqpairs=100,msix_qsize=128
+qemu_args="-device nvme,serial=vmmnvme,drive=nvme0,max_ioqpairs=100,msix_qsize=128,dbcs=off
  -drive if=none,id=nvme0,file=$img,format=raw,cache=none,aio=threads
  -device igb,netdev=igb0 -netdev user,id=igb0
  -device e1000,netdev=e1k0 -netdev user,id=e1k0,net=10.0.3.0/24"

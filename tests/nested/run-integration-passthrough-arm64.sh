@@ -1,7 +1,7 @@
 #!/bin/bash
 # NVMe passthrough on arm64: an arm64 L1 (Debian's 4 KiB-page kernel)
 # whose QEMU has an NVMe controller on a raw image in build/, behind
-# SMMUv3; inside it tests/nested/arm64-nvme.sh with the cross-built static
+# SMMUv3 (128 MSI-X vectors, no shadow doorbells: see vfio-nvme.sh); inside it tests/nested/arm64-nvme.sh with the cross-built static
 # VMM; afterwards the guest's pattern must be in the outer image. Results
 # as integration-arm64-nvme. Status 125 from the harness means the L1
 # host itself failed: that run is tried once more.
@@ -23,7 +23,7 @@ for attempt in 1 2; do
 	rm -f "$img"
 	truncate -s 256M "$img" || exit 1
 	L1_ENV="VMM_ARM64" L1_TIMEOUT=${L1_TIMEOUT:-900} \
-	L1_QEMU_ARGS="-device nvme,serial=vmmnvme,drive=nvme0 -drive if=none,id=nvme0,file=$img,format=raw,cache=none,aio=threads" \
+	L1_QEMU_ARGS="-device nvme,serial=vmmnvme,drive=nvme0,max_ioqpairs=100,msix_qsize=128,dbcs=off -drive if=none,id=nvme0,file=$img,format=raw,cache=none,aio=threads" \
 		bash "$here/run-in-l1-arm64.sh" "$here/arm64-nvme.sh" | tee "$log"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 125 ] && [ "$attempt" = 1 ] || break
