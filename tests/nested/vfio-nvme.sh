@@ -76,33 +76,14 @@ timeout -k 10 "$limit" "$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -c "$cpus" -m 
 	--disk "$out/vectors.disk,ro" \
 	-p "iomem=relaxed $(guest_run "$script")" </dev/null >"$out/nvme.log" 2>&1 &
 pid=$!
-# at MARKER: waits until the guest printed MARKER (status 1 if the VMM
-# exited first); the guest sleeps after each marker while L1 looks.
-at() {
-	while ! grep -q "$1" "$out/nvme.log"; do
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.2
-	done
-}
-# L1's host interrupts for the controller, and the count of one of them.
-host_vectors() { grep -c "vfio-msix\[[0-9]*\]($nvme)" /proc/interrupts; }
-host_count() {
-	# Only the per-CPU columns: on arm64 the next one is the hardware IRQ number.
-	awk -v name="vfio-msix[$1]($nvme)" 'NR == 1 { cpus = NF } $NF == name { for (i = 2; i <= cpus + 1; i++) n += $i } END { print n + 0 }' /proc/interrupts
-}
-host_vectors= armed_vectors= fired_count= masked_vectors= off_vectors=
-at IO_DONE && host_vectors=$(host_vectors)
-at VEC_AT_ARMED && armed_vectors=$(host_vectors) && grep "vfio-msix" /proc/interrupts | sed -n '1p;$p'
-at VEC_AT_FIRED && fired_count=$(host_count 100)
-at VEC_AT_MASKED && masked_vectors=$(host_vectors)
-at VEC_AT_OFF && off_vectors=$(host_vectors)
+. "$nested_here/nvme-vectors-host.sh"
+nvme_vectors_watch
 wait "$pid"
 rc=$?
 tr -d '\r' < "$out/nvme.log" > "$out/nvme.txt"
 echo "   (nvme: exit $rc in $(($(date +%s) - start)) s)"
 has() { grep -q -- "$1" "$out/nvme.txt"; }
 value() { sed -n "s/^$1=//p" "$out/nvme.txt" | head -n1; }
-at_least() { [ "$2" -ge "$1" ] 2>/dev/null; } # MIN VALUE
 expect_eq "the guest powers off (exit 0)" 0 "$rc"
 check "the guest's nvme driver finds the namespace" has NAMESPACE=ok
 check "an O_DIRECT write of 1 MiB completes" has WRITE=ok
@@ -114,24 +95,10 @@ check "the guest's nvme driver uses MSI-X vectors (${vectors:-none})" test "${ve
 after=$(value IRQ_AFTER) before=$(value IRQ_BEFORE)
 irqs=$(( ${after:-0} - ${before:-0} ))
 check "the guest's nvme interrupt counters grow with the I/O ($irqs)" test "$irqs" -gt 0
-expect_eq "L1 has a host interrupt for exactly the vectors the guest armed (${host_vectors:-none})" "${vectors:-x}" "${host_vectors:-y}"
+expect_eq "L1 has a host interrupt for exactly the vectors the guest armed (${io_vectors:-none})" "${vectors:-x}" "${io_vectors:-y}"
 
 # More than 64 vectors.
-grep "^NVME-MSIX\|^MASKED\|^UNMASKED\|^VEC_.*=" "$out/nvme.txt"
-unmasked=$(sed -n 's/^NVME-MSIX unmasked=\([0-9]*\) of=128$/\1/p' "$out/nvme.txt" | head -n1)
-expect_eq "the guest unmasks all 128 entries of the controller's MSI-X table" 128 "${unmasked:-none}"
-expect_eq "L1 has a host interrupt for each of the 128 vectors the guest unmasked" "${unmasked:-x}" "${armed_vectors:-none}"
-check "the controller completes a command on a queue that signals vector 100" \
-	has "^NVME-MSIX fired vector=100 status=0 pending=0"
-check "L1's host interrupt for vector 100 counts it (${fired_count:-none})" at_least 1 "$fired_count"
-check "the guest counts it on nvme0q1, whose message vector 100 carries ($(value VEC_FIRE_Q1))" \
-	at_least 1 "$(value VEC_FIRE_Q1)"
-check "masked, vector 100's interrupt is pending in the PBA" has "^MASKED NVME-MSIX fired vector=100 status=0 pending=1"
-expect_eq "masked, the guest does not get it" 0 "$(value VEC_MASKED_FIRE_Q1)"
-check "unmasking delivers the pending interrupt ($(value VEC_UNMASK_Q1))" at_least 1 "$(value VEC_UNMASK_Q1)"
-check "after delivery the PBA bit is clear" has "^UNMASKED NVME-MSIX pending=0"
-expect_eq "masking the 125 entries again keeps their host interrupts (the PBA needs them)" 128 "${masked_vectors:-none}"
-expect_eq "unbinding the guest's driver disables MSI-X and releases every host interrupt" 0 "${off_vectors:-none}"
+nvme_vectors_check
 grep -E "DMA-mapped|MSI-X [0-9]+ vectors|error|warn" "$out/nvme.txt" | head -n 5
 # What the guest's driver said, when something failed.
 [ "$failed" = 0 ] || grep -E "nvme|vmm:" "$out/nvme.txt" | head -n 40
