@@ -139,6 +139,8 @@ struct board_ops {
 		    const struct boot_images *img);
 	int (*vcpu_init)(struct board *b, struct vcpu *vcpu);
 	void (*vcpu_dump)(struct board *b, struct vcpu *vcpu);
+	/* Optional, at -d when a vCPU stops: its interrupt controller's state. */
+	void (*vcpu_report)(struct board *b, struct vcpu *vcpu);
 	void (*destroy)(struct board *b);
 };
 

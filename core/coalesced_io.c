@@ -13,8 +13,18 @@
 void coalesced_io_init(struct coalesced_io *c, const struct io_bus *pio,
 		       const struct io_bus *mmio)
 {
+	pthread_mutexattr_t attr;
+
 	memset(c, 0, sizeof(*c));
-	pthread_mutex_init(&c->lock, NULL);
+	/*
+	 * Recursive: a replayed write may end batching (the UART's first
+	 * transmit interrupt), and turning its zone off takes this lock on the
+	 * thread that holds it for the replay.
+	 */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	c->pio = pio;
 	c->mmio = mmio;
 	c->vm_fd = -1;

@@ -162,6 +162,8 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	if (vm->vcpu_ops->report && log_threshold >= LOG_DEBUG)
+		vm->vcpu_ops->report(vm->vcpu_ops->opaque, vcpu);
 	return NULL;
 }
 

@@ -37,6 +37,8 @@ struct vcpu {
 struct vcpu_ops {
 	int (*init)(void *opaque, struct vcpu *vcpu);      /* registers, CPUID, ... */
 	void (*dump)(void *opaque, struct vcpu *vcpu);     /* state after a fatal exit */
+	/* Optional, at -d when the vCPU stops: its interrupt state (a guest stuck waiting). */
+	void (*report)(void *opaque, struct vcpu *vcpu);
 	void *opaque;
 	/* Optional: runs first on each vCPU thread (the sandbox enters here). */
 	void (*thread_start)(void *thread_opaque, struct vcpu *vcpu);

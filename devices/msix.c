@@ -1,6 +1,7 @@
 #include "msix.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -165,5 +166,25 @@ void msix_reset(struct msix *m)
 		v->ctrl = MSIX_VECTOR_MASKED;
 		irq_route_clear(&v->route); /* nothing pending survives a reset */
 	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_describe(struct msix *m, unsigned int vector, char *buf, size_t len)
+{
+	const struct msix_vector *v;
+
+	if (vector >= m->nvectors) {
+		snprintf(buf, len, "vector %u: none (function %s)", vector,
+			 m->enabled ? "enabled" : "disabled");
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	v = &m->vectors[vector];
+	snprintf(buf, len,
+		 "vector %u: message 0x%08x%08x/0x%x%s, function %s%s, GSI %d %s%s", vector,
+		 v->addr_hi, v->addr_lo, v->data, v->ctrl & MSIX_VECTOR_MASKED ? " masked" : "",
+		 m->enabled ? "enabled" : "disabled", m->function_masked ? " masked" : "",
+		 v->route.gsi, v->route.attached ? "attached" : "detached",
+		 irq_route_pending(&v->route) ? ", pending" : "");
 	pthread_mutex_unlock(&m->lock);
 }

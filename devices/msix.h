@@ -67,4 +67,7 @@ void msix_signal(struct msix *m, unsigned int vector);
 /* Back to the power-on state: all vectors masked and detached. */
 void msix_reset(struct msix *m);
 
+/* At -d: one vector as the guest programmed it and as KVM has it wired (a lost interrupt). */
+void msix_describe(struct msix *m, unsigned int vector, char *buf, size_t len);
+
 #endif

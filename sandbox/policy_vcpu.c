@@ -67,10 +67,15 @@ static const struct sandbox_rule sandbox_policy_vcpu_rules[] = {
 	 */
 	SB_IOCTL(TUNSETOFFLOAD),
 
-	/* State dump after a fatal exit (arch/<arch>/vcpu.c arch_vcpu_dump). */
+	/*
+	 * State dump after a fatal exit (arch/<arch>/vcpu.c, *_vcpu_dump), and
+	 * at -d the interrupt state of a vCPU that stops (x86_vcpu_report).
+	 */
 #if defined(__x86_64__)
 	SB_IOCTL(KVM_GET_REGS),
 	SB_IOCTL(KVM_GET_SREGS),
+	SB_IOCTL(KVM_GET_LAPIC),
+	SB_IOCTL(KVM_GET_VCPU_EVENTS),
 #elif defined(__aarch64__)
 	SB_IOCTL(KVM_GET_ONE_REG),
 #endif

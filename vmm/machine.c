@@ -315,13 +315,22 @@ static void vcpu_dump(void *opaque, struct vcpu *vcpu)
 	b->ops->vcpu_dump(b, vcpu);
 }
 
+static void vcpu_report(void *opaque, struct vcpu *vcpu)
+{
+	struct board *b = opaque;
+
+	if (b->ops->vcpu_report)
+		b->ops->vcpu_report(b, vcpu);
+}
+
 static int init_board(struct machine *m)
 {
 	struct board *b = &m->board;
 	int err;
 
 	err = board_init(b, &board_native, &m->vm, &m->plan, m->cfg->ncpus, &m->console);
-	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump, .opaque = b,
+	b->vcpu_ops = (struct vcpu_ops){ .init = vcpu_init, .dump = vcpu_dump,
+					 .report = vcpu_report, .opaque = b,
 					 .thread_start = vcpu_thread_start, .thread_opaque = m };
 	if (!err && m->cfg->console == CONSOLE_SERIAL)
 		err = console_attach_input(&m->console, serial_8250_receive, b->uart);

@@ -137,5 +137,6 @@ const struct board_ops board_native = {
 	.load = x86_load,
 	.vcpu_init = x86_vcpu_init,
 	.vcpu_dump = x86_vcpu_dump,
+	.vcpu_report = x86_vcpu_report,
 	.destroy = x86_destroy,
 };

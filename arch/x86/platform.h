@@ -25,5 +25,6 @@ int x86_acpi_pm_init(struct vm *vm, struct x86_acpi_pm *pm);
 /* vcpu.c */
 int x86_vcpu_init(struct board *b, struct vcpu *vcpu);
 void x86_vcpu_dump(struct board *b, struct vcpu *vcpu);
+void x86_vcpu_report(struct board *b, struct vcpu *vcpu);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -193,4 +194,48 @@ void x86_vcpu_dump(struct board *b, struct vcpu *vcpu)
 	pr_err("vCPU %u: rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
 	       vcpu->index, regs.rip, regs.rsp, regs.rflags, sregs.cr0, sregs.cr3, sregs.cr4,
 	       sregs.efer);
+}
+
+/* The vectors set in one of the local APIC's 256-bit registers (ISR 0x100, IRR 0x200). */
+static void apic_vectors(const struct kvm_lapic_state *lapic, unsigned int reg, char *buf,
+			 size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (unsigned int v = 0; v < 256 && at + 6 < len; v++) {
+		u32 word;
+
+		memcpy(&word, &lapic->regs[reg + (v / 32) * 0x10], 4);
+		if (word & 1u << (v % 32))
+			at += (size_t)snprintf(buf + at, len - at, " 0x%02x", v);
+	}
+	if (!at)
+		snprintf(buf, len, " none");
+}
+
+/*
+ * A vector left in service blocks every vector of its priority class and
+ * below: a guest that waits for such an interrupt halts for good. Shown
+ * at -d when the vCPU stops.
+ */
+void x86_vcpu_report(struct board *b, struct vcpu *vcpu)
+{
+	(void)b;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	char isr[200], irr[200];
+	u32 tpr, ppr;
+
+	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &events) < 0)
+		return;
+	apic_vectors(&lapic, 0x100, isr, sizeof(isr));
+	apic_vectors(&lapic, 0x200, irr, sizeof(irr));
+	memcpy(&tpr, &lapic.regs[0x80], 4);
+	memcpy(&ppr, &lapic.regs[0xa0], 4);
+	pr_debug("vCPU %u at stop: local APIC TPR 0x%x PPR 0x%x, in service:%s, requested:%s; interrupt %s (0x%x), NMI %s",
+		 vcpu->index, tpr, ppr, isr, irr,
+		 events.interrupt.injected ? "being injected" : "none being injected",
+		 events.interrupt.nr, events.nmi.pending || events.nmi.injected ? "pending" : "none");
 }

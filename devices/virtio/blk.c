@@ -133,6 +133,15 @@ static void blk_destroy(struct virtio_dev *dev)
 {
 	struct virtio_blk *blk = dev->priv;
 
+	/* At -d: what a disk still held when the VMM stopped (a guest stuck on it). */
+	for (unsigned int i = 0; i < blk->nqueues; i++) {
+		struct blk_queue *q = &blk->queues[i];
+
+		pr_debug("virtio-blk: %s: queue %u: %u requests in flight, %u SQEs unsubmitted, %u CQEs unreaped%s%s",
+			 blk->path, i, blk_inflight(q), q->ring_ok ? io_uring_sq_ready(&q->ring) : 0,
+			 q->ring_ok ? io_uring_cq_ready(&q->ring) : 0, q->stalled ? ", stalled" : "",
+			 blk->broken ? ", broken" : "");
+	}
 	blk_drain(blk);
 	blk_free(blk);
 }

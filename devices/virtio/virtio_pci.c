@@ -495,11 +495,18 @@ static void fill_config_space(struct virtio_pci *vp)
 /* At -d: how many kicks and interrupts each queue cost, against the requests it served. */
 static void print_queue_stats(const struct virtio_dev *dev)
 {
+	struct virtio_pci *vp = dev->transport;
+
 	for (unsigned int q = 0; q < dev->nqueues; q++) {
 		const struct vq_stats *st = &dev->queues[q].stats;
+		char state[256];
 
 		if (!st->kicks && !st->completions)
 			continue;
+		vq_describe(&dev->queues[q], state, sizeof(state));
+		pr_debug("%s (00:%02x.0): queue %u now: %s", dev->name, vp->pci.slot, q, state);
+		msix_describe(&vp->msix, dev->queues[q].msix_vector, state, sizeof(state));
+		pr_debug("%s (00:%02x.0): queue %u interrupt: %s", dev->name, vp->pci.slot, q, state);
 		pr_debug("%s: queue %u: %llu kicks, %llu completions, %llu interrupts (%llu suppressed), %.2f interrupts per completion",
 			 dev->name, q, (unsigned long long)st->kicks,
 			 (unsigned long long)st->completions, (unsigned long long)st->interrupts,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/virtio_ring.h>
+#include <stdio.h>
 #include <string.h>
 
 static inline u16 load16_acquire(const volatile void *p)
@@ -297,4 +298,23 @@ unsigned int vq_iov_slice(const struct iovec *src, unsigned int n, size_t skip, 
 		skip = 0;
 	}
 	return cnt;
+}
+
+void vq_describe(const struct virtqueue *vq, char *buf, size_t len)
+{
+	const struct vring_avail *avail = vq->mem ? ring_ptr(vq, vq->avail_gpa, 6 + 2ULL * vq->size) : NULL;
+	const struct vring_used *used = vq->mem ? ring_ptr(vq, vq->used_gpa, 6 + 8ULL * vq->size) : NULL;
+
+	if (!vq->ready || !avail || !used) {
+		snprintf(buf, len, "not ready");
+		return;
+	}
+	snprintf(buf, len,
+		 "avail idx %u (taken %u), used idx %u (ours %u, last interrupt decision at %u%s), "
+		 "used_event %u, avail_event %u, used flags %#x, avail flags %#x, event_idx %s",
+		 load16_acquire(&avail->idx), vq->last_avail, load16_acquire(&used->idx), vq->used_idx,
+		 vq->signalled_used, vq->signalled_valid ? "" : ", none yet",
+		 load16_acquire(used_event_ptr(vq)), load16_acquire(avail_event_ptr(vq)),
+		 load16_acquire(&used->flags), load16_acquire(&avail->flags),
+		 vq->event_idx ? "on" : "off");
 }

@@ -104,6 +104,9 @@ bool vq_interrupt_needed(struct virtqueue *vq);
 void vq_kicks_off(struct virtqueue *vq);
 bool vq_kicks_on(struct virtqueue *vq);
 
+/* At -d: the ring's indices as the driver and the device see them now (a stuck queue). */
+void vq_describe(const struct virtqueue *vq, char *buf, size_t len);
+
 /*
  * The len bytes of iovecs src[0..n) that follow the first skip bytes, as
  * iovecs in dst (at most n); returns how many. For data between headers.

@@ -12,7 +12,9 @@
 # first disk must read back what L1 put there, and the NIC must ping;
 # then the VMM must power off cleanly and idle without burning CPU.
 #
-# HOSTILE_SEED=N replays the randomized attacks of a run (printed below).
+# HOSTILE_SEED=N replays the randomized attacks of a run (printed below);
+# HOSTILE_ATTACKS="storm msix" runs only those; HOSTILE_DEBUG=1 runs the
+# VMM with -d (each queue's state when it stops).
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 nic=${VFIO_NIC:-0000:00:01.0}
 seed=${HOSTILE_SEED:-$(date +%s)}
@@ -123,7 +125,7 @@ truncate -s 64K "$script_disk"
 
 start=$(date +%s)
 # The VMM's own --timeout (not timeout(1)): $! is the VMM, whose CPU is measured.
-"$vmm" run --timeout 420 -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
+"$vmm" run ${HOSTILE_DEBUG:+-d} --timeout 420 -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
 	--disk "$vda" --disk "$vdb" --disk "$script_disk,ro" "${nic_args[@]}" \
 	-p "panic=-1 iomem=relaxed vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
 	</dev/null >"$out/h.log" 2>&1 &
@@ -132,8 +134,11 @@ pid=$!
 # the VMM's messages (HOSTILE_VERBOSE=1: everything), and a heartbeat, so
 # that a long, quiet attack never looks like a hung L1. Polled, not
 # tail -f, which stayed silent in L1 (its overlay over 9p).
+# A guest with no HOSTILE line for 90 s is stuck: the VMM's threads are
+# shown once (state, kernel wait channel, system call), to tell a wedged
+# VMM from a guest waiting on a device.
 follow() {
-	local shown=0 total beat=0 pattern='^(HOSTILE|vmm: )'
+	local shown=0 total beat=0 pattern='^(HOSTILE|vmm: )' marks=0 last=0 quiet=0 t
 	[ -z "${HOSTILE_VERBOSE:-}" ] || pattern=.
 	while kill -0 "$pid" 2>/dev/null; do
 		total=$(cat "$out/h.log" 2>/dev/null | wc -l)
@@ -143,6 +148,16 @@ follow() {
 		fi
 		beat=$((beat + 1))
 		[ $((beat % 30)) != 0 ] || echo "   (hostile guest running: $((beat * 2))s, $total console lines)"
+		marks=$(grep -ac '^HOSTILE' "$out/h.log" 2>/dev/null)
+		if [ "$marks" != "$last" ]; then
+			last=$marks quiet=0
+		elif [ $((quiet += 1)) = 45 ]; then
+			echo "   (no HOSTILE line for 90 s: the VMM's threads)"
+			for t in /proc/"$pid"/task/*; do
+				echo "   $(cat "$t/comm" 2>/dev/null) $(awk '/^State/ { print $2 }' "$t/status" 2>/dev/null)" \
+					"wchan=$(cat "$t/wchan" 2>/dev/null) syscall=$(cut -d' ' -f1-3 "$t/syscall" 2>/dev/null)"
+			done
+		fi
 		sleep 2
 	done
 }

@@ -11,7 +11,7 @@ mkdir -p "$TEST_RESULTS_DIR"
 
 run_once() {
 	local log=$1
-	L1_ENV="VMM NESTED_SUITES HOSTILE_SEED HOSTILE_VERBOSE" L1_MEM=${L1_MEM:-6144} L1_TIMEOUT=${L1_TIMEOUT:-2400} bash "$here/run-in-l1.sh" bash "$here/suites.sh" | tee "$log"
+	L1_ENV="VMM NESTED_SUITES HOSTILE_SEED HOSTILE_ATTACKS HOSTILE_DEBUG HOSTILE_VERBOSE" L1_MEM=${L1_MEM:-6144} L1_TIMEOUT=${L1_TIMEOUT:-2400} bash "$here/run-in-l1.sh" bash "$here/suites.sh" | tee "$log"
 	return "${PIPESTATUS[0]}"
 }
 

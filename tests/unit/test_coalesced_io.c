@@ -1,4 +1,5 @@
 /* Batched guest writes: replayed in order to the right bus, and a ring that lies stops batching. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/vm.h"
 
@@ -125,6 +127,46 @@ static void a_ring_index_out_of_range_stops_batching(void **state)
 	coalesced_io_flush(&f->vm.coalesced); /* and stays harmless */
 }
 
+/* A handler that ends batching while its own write is being replayed (the UART's first THRI write). */
+static struct coalesced_io *stopping;
+static int stop_zone = -1;
+
+static void stop_batching_on_write(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
+{
+	record(opaque, offset, data, len, is_write);
+	coalesced_io_set(stopping, stop_zone, false);
+}
+
+static void *flush_thread(void *arg)
+{
+	coalesced_io_flush(arg);
+	return arg;
+}
+
+static void a_replayed_write_may_end_batching(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec deadline;
+	pthread_t t;
+
+	stopping = &f->vm.coalesced;
+	stop_zone = coalesced_io_add(&f->vm.coalesced, true, 0x2f8, 1);
+	assert_true(stop_zone >= 0);
+	f->vm.coalesced.zones[stop_zone].wanted = true;
+	assert_int_equal(io_bus_register(&f->vm.pio, 0x2f8, 8, stop_batching_on_write, &f->pio_flag,
+					 "uart2"), 0);
+	kvm_appends(f->ring, true, 0x2f8, 'a');
+	kvm_appends(f->ring, true, 0x2f8, 'b');
+	/* On another thread: a self-deadlock fails the test instead of hanging it. */
+	assert_int_equal(pthread_create(&t, NULL, flush_thread, &f->vm.coalesced), 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	assert_int_equal(pthread_timedjoin_np(t, NULL, &deadline), 0);
+	assert_int_equal(nseen, 2);
+	assert_false(f->vm.coalesced.zones[stop_zone].wanted);
+	assert_int_equal(f->ring->first, f->ring->last);
+}
+
 static void zones_are_bounded(void **state)
 {
 	struct fixture *f = *state;
@@ -143,6 +185,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mmio_entries_go_to_the_mmio_bus, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_empty_ring_replays_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_ring_index_out_of_range_stops_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_replayed_write_may_end_batching, setup, teardown),
 		cmocka_unit_test_setup_teardown(zones_are_bounded, setup, teardown),
 	};
 
