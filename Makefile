@@ -176,7 +176,8 @@ integration-test-arm64: deps arm64
 
 # arm64 passthrough with the MSI window chosen by the VMM: an L1 on
 # linux-source-7.3 with ../shared/kernel-patches/iommufd-sw-msi (built once,
-# ~14 min; skipped in one line without the patches). Not part of make test.
+# ~14 min; skipped in one line without the patches). make test runs it too
+# (second lane) where the patches are.
 integration-test-arm64-swmsi: deps arm64
 	ARM64_PAGES= ARM64_IOMMUFD=0 ARM64_SWMSI=1 bash tests/nested/run-integration-arm64.sh
 
