@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/file.h"
 #include "core/log.h"
@@ -219,17 +220,40 @@ int board_plan_boot(const struct board_layout *layout, const struct plan_request
 	return err ? err : layout->place_boot(plan, img);
 }
 
+/* One image: opened, sized, and its first bytes read. */
+static int open_image(const char *path, const char *what, u8 **head, size_t *len, int *fd)
+{
+	u64 size;
+	size_t n;
+	int err;
+
+	*fd = file_open_sized(path, what, FILE_MAX_IMAGE, &size);
+	if (*fd < 0)
+		return *fd;
+	n = (size_t)MIN(size, (u64)BOARD_IMAGE_HEAD);
+	*head = malloc(n ? n : 1);
+	if (!*head)
+		return -ENOMEM;
+	err = file_read_at(*fd, 0, *head, n);
+	if (err)
+		pr_err("cannot read %s '%s': %s", what, path,
+		       err == -EIO ? "it shrank while being read" : strerror(-err));
+	*len = (size_t)size;
+	return err;
+}
+
 int board_read_images(const char *kernel, const char *initrd, struct boot_images *img)
 {
 	int err = 0;
 
 	memset(img, 0, sizeof(*img));
+	img->kernel_fd = img->initrd_fd = -1;
 	img->kernel_path = kernel;
 	img->initrd_path = initrd;
 	if (kernel)
-		err = file_read_all(kernel, "kernel", FILE_MAX_IMAGE, &img->kernel, &img->kernel_len);
+		err = open_image(kernel, "kernel", &img->kernel, &img->kernel_len, &img->kernel_fd);
 	if (!err && initrd)
-		err = file_read_all(initrd, "initrd", FILE_MAX_IMAGE, &img->initrd, &img->initrd_len);
+		err = open_image(initrd, "initrd", &img->initrd, &img->initrd_len, &img->initrd_fd);
 	if (err)
 		board_free_images(img);
 	return err;
@@ -240,6 +264,37 @@ void board_free_images(struct boot_images *img)
 	free(img->kernel);
 	free(img->initrd);
 	img->kernel = img->initrd = NULL;
+	if (img->kernel_fd >= 0)
+		close(img->kernel_fd);
+	if (img->initrd_fd >= 0)
+		close(img->initrd_fd);
+	img->kernel_fd = img->initrd_fd = -1;
+}
+
+int board_image_to_guest(struct vm *vm, const struct boot_images *img, bool initrd, u64 offset,
+			 u64 len, u64 gpa)
+{
+	const char *what = initrd ? "initrd" : "kernel";
+	const char *path = initrd ? img->initrd_path : img->kernel_path;
+	const u8 *buf = initrd ? img->initrd : img->kernel;
+	size_t size = initrd ? img->initrd_len : img->kernel_len;
+	int fd = initrd ? img->initrd_fd : img->kernel_fd;
+	int err;
+
+	if (offset > size || len > size - offset) {
+		err = -EINVAL;
+	} else if (fd >= 0) {
+		err = guest_mem_read_file(&vm->mem, gpa, fd, offset, len);
+	} else {
+		err = guest_mem_write(&vm->mem, gpa, buf + offset, len);
+	}
+	if (err == -EFAULT || err == -EINVAL)
+		pr_err("the %s (0x%llx bytes at 0x%llx) is not inside guest RAM", what,
+		       (unsigned long long)len, (unsigned long long)gpa);
+	else if (err)
+		pr_err("cannot read %s '%s': %s", what, path ? path : "?",
+		       err == -EIO ? "it shrank while being loaded" : strerror(-err));
+	return err;
 }
 
 int board_init(struct board *b, const struct board_ops *ops, struct vm *vm,

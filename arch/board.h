@@ -98,18 +98,36 @@ struct board_layout {
  * places them, and a path that is not a regular file is refused before
  * any guest memory exists.
  */
+/*
+ * The kernel and the initrd. Only each file's first bytes are read into
+ * memory, for the headers the planner and the loaders parse; the rest
+ * goes from the file straight into guest RAM when it is loaded
+ * (board_image_to_guest): one copy out of the page cache, none through
+ * the heap. An fd of -1 means the buffer holds the whole image (tests).
+ */
+#define BOARD_IMAGE_HEAD (64 * KiB)
+
 struct boot_images {
 	const char *kernel_path;
-	u8 *kernel;                    /* NULL: none (vmm plan without -k) */
-	size_t kernel_len;
+	u8 *kernel;                    /* its first bytes; NULL: none (vmm plan without -k) */
+	size_t kernel_len;             /* the whole file */
+	int kernel_fd;
 	const char *initrd_path;
-	u8 *initrd;
+	u8 *initrd;                    /* its first bytes; NULL: none */
 	size_t initrd_len;
+	int initrd_fd;
 };
 
-/* Reads the kernel and initrd named by paths (either may be NULL). */
+/* Opens the kernel and initrd named by paths (either may be NULL), reading their heads. */
 int board_read_images(const char *kernel, const char *initrd, struct boot_images *img);
 void board_free_images(struct boot_images *img);
+
+/*
+ * Bytes [offset, offset + len) of the kernel (or the initrd) into guest
+ * RAM at gpa; -errno after one line naming the file and the range.
+ */
+int board_image_to_guest(struct vm *vm, const struct boot_images *img, bool initrd, u64 offset,
+			 u64 len, u64 gpa);
 
 /* What the guest boots. */
 struct boot_config {

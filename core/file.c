@@ -101,3 +101,36 @@ int file_read_all(const char *path, const char *what, size_t max, u8 **buf, size
 	*len = done;
 	return 0;
 }
+
+int file_open_sized(const char *path, const char *what, u64 max, u64 *size)
+{
+	struct stat st;
+	int fd = open_regular(path, what, &st);
+
+	if (fd < 0)
+		return fd;
+	if ((u64)st.st_size > max) {
+		close(fd);
+		return too_big(path, what, max);
+	}
+	*size = (u64)st.st_size;
+	return fd;
+}
+
+int file_read_at(int fd, u64 offset, void *dst, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (u8 *)dst + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}

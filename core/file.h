@@ -24,4 +24,14 @@
  */
 int file_read_all(const char *path, const char *what, size_t max, u8 **buf, size_t *len);
 
+/*
+ * Opens a regular file of at most max bytes for reading piece by piece
+ * (a kernel read straight into guest memory): its fd and size, or -errno
+ * with the same one-line errors as file_read_all.
+ */
+int file_open_sized(const char *path, const char *what, u64 max, u64 *size);
+
+/* Reads exactly len bytes at offset; -EIO when the file is shorter (it shrank). */
+int file_read_at(int fd, u64 offset, void *dst, size_t len);
+
 #endif

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 
 /* A guard page on each side of a bank: a host page, whatever its size. */
@@ -73,6 +75,8 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 		bank->size = r->size;
 		bank->hva = hva;
 		bank->dma = r->kind == REGION_RAM;
+		bank->thp = backing->kind == MEM_BACKING_THP && !backing->thp_memfd &&
+			    !bank_is_small(plan, r, backing);
 	}
 	return 0;
 }
@@ -84,16 +88,23 @@ void guest_mem_free(struct guest_mem *mem)
 	mem->nbanks = 0;
 }
 
-void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
+/* The bank holding all of [gpa, gpa+len); overflow-proof for hostile gpa/len values. */
+static const struct guest_bank *bank_of(const struct guest_mem *mem, u64 gpa, u64 len)
 {
 	for (unsigned int i = 0; i < mem->nbanks; i++) {
 		const struct guest_bank *b = &mem->banks[i];
 
-		/* Written to be overflow-proof for hostile gpa/len values. */
 		if (gpa >= b->gpa && gpa - b->gpa < b->size && len <= b->size - (gpa - b->gpa))
-			return b->hva + (gpa - b->gpa);
+			return b;
 	}
 	return NULL;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
+{
+	const struct guest_bank *b = bank_of(mem, gpa, len);
+
+	return b ? b->hva + (gpa - b->gpa) : NULL;
 }
 
 int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len)
@@ -104,6 +115,31 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
 		return -EFAULT;
 	memcpy(dst, src, len);
 	return 0;
+}
+
+/*
+ * On THP memory the range is read into small pages: a huge page's first
+ * touch may compact host memory for tens of milliseconds, and these are
+ * the VMM's start-up. The rest of the bank keeps huge pages for the
+ * guest's own first touches (and khugepaged may merge these later).
+ */
+int guest_mem_read_file(const struct guest_mem *mem, u64 gpa, int fd, u64 offset, u64 len)
+{
+	const struct guest_bank *b = bank_of(mem, gpa, len);
+	u8 *dst, *from, *to;
+	int err;
+
+	if (!b)
+		return -EFAULT;
+	dst = b->hva + (gpa - b->gpa);
+	from = (u8 *)ALIGN_DOWN((uintptr_t)dst, host_page_size());
+	to = (u8 *)ALIGN_UP((uintptr_t)dst + len, host_page_size());
+	if (b->thp && len)
+		madvise(from, (size_t)(to - from), MADV_NOHUGEPAGE);
+	err = file_read_at(fd, offset, dst, (size_t)len);
+	if (b->thp && len)
+		madvise(from, (size_t)(to - from), MADV_HUGEPAGE);
+	return err;
 }
 
 u64 host_page_size(void)

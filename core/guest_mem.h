@@ -18,6 +18,7 @@ struct guest_bank {
 	u64 size;
 	u8 *hva;
 	bool dma; /* RAM the devices may DMA to (firmware areas are not) */
+	bool thp; /* anonymous memory the kernel backs with transparent huge pages */
 	void *map_base; /* the whole reservation, guards included (mem_backing_map) */
 	u64 map_len;
 };
@@ -41,6 +42,14 @@ void *guest_mem_ptr(const struct guest_mem *mem, u64 gpa, u64 len)
 
 /* Copies into guest memory; -EFAULT when the range is not guest memory. */
 int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 len)
+	__attribute__((warn_unused_result));
+
+/*
+ * Reads len bytes of fd at offset straight into guest memory (a kernel,
+ * an initrd: one copy, from the page cache): -EFAULT when the range is
+ * not guest memory, -EIO when the file is shorter, -errno.
+ */
+int guest_mem_read_file(const struct guest_mem *mem, u64 gpa, int fd, u64 offset, u64 len)
 	__attribute__((warn_unused_result));
 
 #endif

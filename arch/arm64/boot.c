@@ -11,17 +11,47 @@
 #include "platform.h"
 #include "core/log.h"
 
-static int write_planned(struct vm *vm, const struct memory_plan *plan, const char *name,
-			 const void *src, u64 len, u64 *at)
+static const struct plan_placement *planned(const struct memory_plan *plan, const char *name,
+					    u64 len)
 {
 	const struct plan_placement *p = plan_find_placement(plan, name);
 
-	if (!p || len > p->size || guest_mem_write(&vm->mem, p->start, src, len)) {
+	if (!p || len > p->size) {
+		pr_err("the %s does not have its planned place in guest RAM", name);
+		return NULL;
+	}
+	return p;
+}
+
+static int write_planned(struct vm *vm, const struct memory_plan *plan, const char *name,
+			 const void *src, u64 len, u64 *at)
+{
+	const struct plan_placement *p = planned(plan, name, len);
+
+	if (!p)
+		return -EFAULT;
+	if (guest_mem_write(&vm->mem, p->start, src, len)) {
 		pr_err("the %s does not have its planned place in guest RAM", name);
 		return -EFAULT;
 	}
 	*at = p->start;
 	return 0;
+}
+
+/* The kernel's Image or the initrd, from its file into its planned place. */
+static int load_planned(struct vm *vm, const struct memory_plan *plan, const char *name,
+			const struct boot_images *img, bool initrd, u64 *at)
+{
+	u64 len = initrd ? img->initrd_len : img->kernel_len;
+	const struct plan_placement *p = planned(plan, name, len);
+	int err;
+
+	if (!p)
+		return -EFAULT;
+	err = board_image_to_guest(vm, img, initrd, 0, len, p->start);
+	if (!err)
+		*at = p->start;
+	return err;
 }
 
 int arm64_load_guest(struct board *b, const struct boot_config *boot,
@@ -35,11 +65,9 @@ int arm64_load_guest(struct board *b, const struct boot_config *boot,
 
 	if (!img->kernel)
 		return -EINVAL;
-	ret = write_planned(b->vm, b->plan, ARM64_PLACE_KERNEL, img->kernel, img->kernel_len,
-			    &pf->kernel_entry);
+	ret = load_planned(b->vm, b->plan, ARM64_PLACE_KERNEL, img, false, &pf->kernel_entry);
 	if (!ret && img->initrd)
-		ret = write_planned(b->vm, b->plan, ARM64_PLACE_INITRD, img->initrd,
-				    img->initrd_len, &initrd);
+		ret = load_planned(b->vm, b->plan, ARM64_PLACE_INITRD, img, true, &initrd);
 	if (ret)
 		return ret;
 	if (board_cmdline(boot, cmdline, sizeof(cmdline)) < 0) {

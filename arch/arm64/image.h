@@ -20,7 +20,11 @@ struct arm64_image_info {
 	bool anywhere;     /* flags bit 3: may be placed anywhere in RAM */
 };
 
-/* Returns 0, or -EINVAL with a one-line reason in err. */
+/*
+ * Reads the 64-byte header only: image may hold just the file's first
+ * bytes, len is the size of the whole file. Returns 0, or -EINVAL with a
+ * one-line reason in err.
+ */
 int arm64_image_parse(const u8 *image, size_t len, struct arm64_image_info *info, char *err,
 		      size_t errlen);
 

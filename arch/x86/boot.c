@@ -55,11 +55,12 @@ int x86_load_kernel(struct vm *vm, const struct memory_plan *plan, const struct 
 		pr_err("kernel '%s': %s", img->kernel_path, err);
 		return -EINVAL;
 	}
-	ret = write_checked(vm, kernel, img->kernel + info.setup_size,
-			    img->kernel_len - info.setup_size, "kernel");
+	/* The protected-mode part: what follows the real-mode setup code. */
+	ret = board_image_to_guest(vm, img, false, info.setup_size,
+				   img->kernel_len - info.setup_size, kernel);
 	if (!ret && img->initrd) {
 		initrd = placed(plan, X86_PLACE_INITRD);
-		ret = initrd ? write_checked(vm, initrd, img->initrd, img->initrd_len, "initrd")
+		ret = initrd ? board_image_to_guest(vm, img, true, 0, img->initrd_len, initrd)
 			     : -EINVAL;
 	}
 	if (ret)

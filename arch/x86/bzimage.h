@@ -28,7 +28,11 @@ struct bzimage_info {
 #define BZIMAGE_XLF_KERNEL_64 (1 << 0)
 #define BZIMAGE_XLF_ABOVE_4G (1 << 1)
 
-/* Returns 0, or -EINVAL with a one-line reason in err. */
+/*
+ * Reads the setup header only (within the first 0x301 bytes): image may
+ * hold just the file's first bytes (BOARD_IMAGE_HEAD), len is the size of
+ * the whole file. Returns 0, or -EINVAL with a one-line reason in err.
+ */
 int bzimage_parse(const u8 *image, size_t len, struct bzimage_info *info, char *err,
 		  size_t errlen);
 

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct fuzz_input in = fuzz_input(data, size);
 	u32 initrd_len = fuzz_u32(&in);
 	size_t len = size - MIN(size, in.pos);
-	struct boot_images img = { .kernel_path = "fuzz", .kernel_len = len };
+	struct boot_images img = { .kernel_path = "fuzz", .kernel_len = len, .kernel_fd = -1,
+				   .initrd_fd = -1 };
 	const struct plan_placement *kernel, *initrd;
 	struct bzimage_info info;
 	char err[256];

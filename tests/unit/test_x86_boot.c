@@ -142,7 +142,7 @@ static void load_setup(struct loaded *l, u64 plan_ram, u64 start, u64 size)
 {
 	vm_init(&l->vm);
 	l->img = (struct boot_images){ .kernel_path = "bzImage", .kernel = make_image(),
-				       .kernel_len = IMAGE_LEN };
+				       .kernel_len = IMAGE_LEN, .kernel_fd = -1, .initrd_fd = -1 };
 	assert_int_equal(x86_plan_memory(plan_ram, 40, NULL, 0, &l->plan), 0);
 	assert_int_equal(x86_place_boot(&l->plan, &l->img), 0);
 	l->ram = calloc(1, size);
