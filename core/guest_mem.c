@@ -75,8 +75,10 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 		bank->size = r->size;
 		bank->hva = hva;
 		bank->dma = r->kind == REGION_RAM;
-		bank->thp = backing->kind == MEM_BACKING_THP && !backing->thp_memfd &&
-			    !bank_is_small(plan, r, backing);
+		/* The mapping's length as mem_backing_map rounded it (a huge page). */
+		if (backing->kind == MEM_BACKING_THP && !backing->thp_memfd &&
+		    !bank_is_small(plan, r, backing))
+			bank->thp_len = ALIGN_UP(r->size, MAX(backing->page_size, host_page_size()));
 	}
 	return 0;
 }
@@ -118,27 +120,24 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
 }
 
 /*
- * On THP memory the range is read into small pages: a huge page's first
+ * On THP memory the file is read into small pages: a huge page's first
  * touch may compact host memory for tens of milliseconds, and these are
- * the VMM's start-up. The rest of the bank keeps huge pages for the
- * guest's own first touches (and khugepaged may merge these later).
+ * the VMM's start-up. The whole mapping is switched, not the range, so
+ * that it stays one mapping (a range would split it in three); the pages
+ * the guest touches later are huge again (khugepaged may merge these).
  */
 int guest_mem_read_file(const struct guest_mem *mem, u64 gpa, int fd, u64 offset, u64 len)
 {
 	const struct guest_bank *b = bank_of(mem, gpa, len);
-	u8 *dst, *from, *to;
 	int err;
 
 	if (!b)
 		return -EFAULT;
-	dst = b->hva + (gpa - b->gpa);
-	from = (u8 *)ALIGN_DOWN((uintptr_t)dst, host_page_size());
-	to = (u8 *)ALIGN_UP((uintptr_t)dst + len, host_page_size());
-	if (b->thp && len)
-		madvise(from, (size_t)(to - from), MADV_NOHUGEPAGE);
-	err = file_read_at(fd, offset, dst, (size_t)len);
-	if (b->thp && len)
-		madvise(from, (size_t)(to - from), MADV_HUGEPAGE);
+	if (b->thp_len)
+		madvise(b->hva, b->thp_len, MADV_NOHUGEPAGE);
+	err = file_read_at(fd, offset, b->hva + (gpa - b->gpa), (size_t)len);
+	if (b->thp_len)
+		madvise(b->hva, b->thp_len, MADV_HUGEPAGE);
 	return err;
 }
 

@@ -18,7 +18,8 @@ struct guest_bank {
 	u64 size;
 	u8 *hva;
 	bool dma; /* RAM the devices may DMA to (firmware areas are not) */
-	bool thp; /* anonymous memory the kernel backs with transparent huge pages */
+	/* Anonymous memory with transparent huge pages: the length of its mapping; 0: not THP. */
+	u64 thp_len;
 	void *map_base; /* the whole reservation, guards included (mem_backing_map) */
 	u64 map_len;
 };

@@ -88,7 +88,7 @@ static void the_rest_goes_from_the_file_into_guest_ram(void **state)
 	assert_memory_equal(f->ram + (at - RAM_START), f->pattern + offset, len);
 	/* On THP memory the same bytes arrive (read into small pages). */
 	memset(f->ram, 0, RAM_LEN);
-	f->vm.mem.banks[0].thp = true;
+	f->vm.mem.banks[0].thp_len = RAM_LEN;
 	assert_int_equal(board_image_to_guest(&f->vm, &f->img, false, 0, FILE_LEN, RAM_START), 0);
 	assert_memory_equal(f->ram, f->pattern, FILE_LEN);
 }
