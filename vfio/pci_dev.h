@@ -120,5 +120,12 @@ void vfio_msi_config_written(struct vfio_pci_dev *d);
 /* Before a config read: the emulated Pending Bits follow the vectors' eventfds. */
 void vfio_msi_refresh_pending(struct vfio_pci_dev *d);
 void vfio_msi_release(struct vfio_pci_dev *d);
+/*
+ * VFIO holds one interrupt type at a time and refuses another while one
+ * is set (EINVAL). A guest may enable MSI and MSI-X together (undefined by
+ * the spec: the last one enabled wins here); the type leaving is disabled
+ * in VFIO first, and INTx only comes back when neither holds the device.
+ */
+void vfio_msi_disable(struct vfio_pci_dev *d);
 
 #endif

@@ -76,7 +76,8 @@ int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 
 
 void vfio_intx_enable(struct vfio_pci_dev *d)
 {
-	if (d->intx.gsi < 0 || d->intx_on)
+	/* Not while MSI or MSI-X holds the device in VFIO (pci_dev.h). */
+	if (d->intx.gsi < 0 || d->intx_on || d->msi_enabled || d->msix_vectors.allocated)
 		return;
 	if (vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 			  &d->intx.fd))

@@ -66,6 +66,8 @@ void vfio_msi_setup_config(struct vfio_pci_dev *d)
 
 static void disable(struct vfio_pci_dev *d)
 {
+	if (!d->msi_enabled)
+		return;
 	vfio_set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	for (unsigned int i = 0; i < d->msi_enabled; i++)
 		irq_route_detach(&d->msi[i]);
@@ -83,6 +85,7 @@ static int enable(struct vfio_pci_dev *d, unsigned int n)
 			return fds[i];
 	}
 	vfio_intx_disable(d);
+	msix_vectors_disarm_all(&d->msix_vectors); /* MSI-X, if the guest left it on too */
 	while (vfio_set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds)) {
 		if (n == 1)
 			return -EIO;
@@ -148,6 +151,11 @@ void vfio_msi_refresh_pending(struct vfio_pci_dev *d)
 		if (irq_route_pending(&d->msi[i]))
 			pending |= 1u << i;
 	memcpy(&d->pci.config[d->msi_cap + mask_offset(d) + 4], &pending, 4);
+}
+
+void vfio_msi_disable(struct vfio_pci_dev *d)
+{
+	disable(d);
 }
 
 void vfio_msi_release(struct vfio_pci_dev *d)

@@ -40,12 +40,14 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 	}
 	if (vector == MSIX_FUNCTION_ENABLED) {
 		vfio_intx_disable(d);
+		vfio_msi_disable(d); /* MSI, if the guest left it on too */
 		msix_vectors_enable(&d->msix_vectors);
 		return;
 	}
 	if (msix_vectors_is_armed(&d->msix_vectors, (unsigned int)vector))
 		return;
 	vfio_intx_disable(d);
+	vfio_msi_disable(d);
 	msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
 }
 
