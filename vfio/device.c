@@ -18,6 +18,7 @@ int vfio_pci_dev_open(struct vfio_pci_dev *d, struct vm *vm, struct vfio_iommu *
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 
 	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->irq_lock, NULL);
 	d->vm = vm;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	for (unsigned int i = 0; i < ARRAY_SIZE(d->msi); i++)

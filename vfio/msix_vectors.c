@@ -63,7 +63,16 @@ static int enable_block(struct msix_vectors *v, unsigned int count)
 
 int msix_vectors_enable(struct msix_vectors *v)
 {
-	return v->allocated ? 0 : enable_block(v, 1);
+	unsigned int count = 1;
+
+	if (v->allocated)
+		return 0;
+	for (unsigned int i = v->nvectors; i-- > 1;)
+		if (msix_vectors_is_armed(v, i)) {
+			count = i + 1;
+			break;
+		}
+	return enable_block(v, count);
 }
 
 int msix_vectors_arm(struct msix_vectors *v, unsigned int vector)
@@ -95,11 +104,22 @@ int msix_vectors_arm(struct msix_vectors *v, unsigned int vector)
 	return ret;
 }
 
-void msix_vectors_disarm_all(struct msix_vectors *v)
+void msix_vectors_mark(struct msix_vectors *v, unsigned int vector)
+{
+	if (vector < v->nvectors)
+		v->armed[vector / 64] |= 1ULL << (vector % 64);
+}
+
+void msix_vectors_pause(struct msix_vectors *v)
 {
 	if (v->allocated)
 		v->set_irqs(v->opaque, 0, 0, NULL);
 	v->allocated = 0;
+}
+
+void msix_vectors_disarm_all(struct msix_vectors *v)
+{
+	msix_vectors_pause(v);
 	if (v->armed)
 		memset(v->armed, 0, ALIGN_UP(v->nvectors, 64) / 8);
 }

@@ -16,7 +16,11 @@
  *    first enabled this needs a kernel that can add MSI-X vectors while
  *    enabled (VFIO_IRQ_INFO_NORESIZE clear);
  *  - a NORESIZE device is disabled and re-enabled with the larger count,
- *    with the eventfd of every armed vector.
+ *    with the eventfd of every armed vector;
+ *  - while the guest also has MSI on and that holds the device in VFIO
+ *    (one kind at a time), MSI-X is paused: vectors the guest makes
+ *    deliverable meanwhile are only marked, and the next enable arms every
+ *    marked vector at once.
  * Up to 2048 vectors, as many as a table holds. Pure logic over a
  * set_irqs callback, so that unit tests play VFIO.
  */
@@ -45,11 +49,20 @@ int msix_vectors_init(struct msix_vectors *v, unsigned int nvectors, bool noresi
 		      msix_set_irqs_fn set_irqs, msix_vector_fd_fn vector_fd, void *opaque);
 void msix_vectors_destroy(struct msix_vectors *v);
 
-/* The guest enabled MSI-X: enabled in VFIO too, nothing armed yet; 0 or -errno. */
+/*
+ * MSI-X on in VFIO with every armed (or marked) vector's eventfd; with
+ * none, vector 0 without one, so the device sees its Enable bit. 0 or -errno.
+ */
 int msix_vectors_enable(struct msix_vectors *v);
 
 /* Gives vector's eventfd to VFIO, leaving every armed vector armed; 0 or -errno. */
 int msix_vectors_arm(struct msix_vectors *v, unsigned int vector);
+
+/* MSI-X is paused in VFIO: vector is armed by the next msix_vectors_enable. */
+void msix_vectors_mark(struct msix_vectors *v, unsigned int vector);
+
+/* MSI-X off in VFIO, the armed vectors kept for the next enable. */
+void msix_vectors_pause(struct msix_vectors *v);
 
 /* MSI-X off in VFIO: nothing armed. */
 void msix_vectors_disarm_all(struct msix_vectors *v);

@@ -9,6 +9,7 @@
 #define VFIO_PCI_DEV_H
 
 #include <linux/vfio.h>
+#include <pthread.h>
 
 #include "core/irq_route.h"
 #include "devices/msix.h"
@@ -21,6 +22,9 @@ struct vm;
 struct vfio_iommu;
 
 #define VFIO_BAR_MAX_SLOTS 3
+
+/* The kind of interrupt VFIO has for a device: one at a time. */
+enum vfio_irq_kind { VFIO_IRQ_NONE, VFIO_IRQ_INTX, VFIO_IRQ_MSI, VFIO_IRQ_MSIX };
 
 struct vfio_pci_dev;
 
@@ -61,12 +65,27 @@ struct vfio_pci_dev {
 	u8 msi_cap;
 	bool msi_64bit, msi_maskable;
 	unsigned int msi_max;          /* vectors the device can (Multiple Message Capable) */
-	unsigned int msi_enabled;      /* vectors VFIO has enabled; 0: MSI off */
+	unsigned int msi_asked;        /* vectors the guest's Multiple Message Enable asked for */
+	unsigned int msi_enabled;      /* vectors VFIO has enabled (fewer if the host cannot); 0: MSI off */
 	struct irq_route msi[32];
 
 	/* INTx: level-triggered through a resampling irqfd. */
 	struct irq_route intx;
-	bool intx_on;
+
+	/*
+	 * VFIO refuses a second interrupt kind while one is set (EINVAL), and
+	 * a guest may leave MSI and MSI-X enabled together (undefined by the
+	 * spec; the one enabled last wins here). irq_kind is what VFIO has,
+	 * set only once VFIO accepted it and changed only by
+	 * vfio_irq_follow_guest(); the guest_* fields are what the guest
+	 * wrote. irq_lock guards them all: config writes and MSI-X table
+	 * writes come from any vCPU (taken after the MSI-X lock).
+	 */
+	pthread_mutex_t irq_lock;
+	enum vfio_irq_kind irq_kind;
+	bool guest_msi_on, guest_msix_on; /* the capabilities' Enable bits */
+	bool guest_msi_latest;            /* both on: MSI's was set after MSI-X's */
+	bool irq_started;                 /* INTx may be armed (vfio_intx_start) */
 
 	/*
 	 * VFIO_DEVICE_SET_IRQS refusals per interrupt index: a guest writing
@@ -102,9 +121,8 @@ int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 
 int vfio_irq_init(struct vfio_pci_dev *d);
 int vfio_intx_init(struct vfio_pci_dev *d);
 void vfio_intx_start(struct vfio_pci_dev *d);
-/* VFIO refuses MSI/MSI-X while INTx is on, and vice versa. */
-void vfio_intx_enable(struct vfio_pci_dev *d);
-void vfio_intx_disable(struct vfio_pci_dev *d);
+/* irq_lock held: VFIO gets the kind the guest's Enable bits ask for. */
+void vfio_irq_follow_guest(struct vfio_pci_dev *d);
 void vfio_irq_release(struct vfio_pci_dev *d);
 
 /* pci_msix.c */
@@ -120,12 +138,10 @@ void vfio_msi_config_written(struct vfio_pci_dev *d);
 /* Before a config read: the emulated Pending Bits follow the vectors' eventfds. */
 void vfio_msi_refresh_pending(struct vfio_pci_dev *d);
 void vfio_msi_release(struct vfio_pci_dev *d);
-/*
- * VFIO holds one interrupt type at a time and refuses another while one
- * is set (EINVAL). A guest may enable MSI and MSI-X together (undefined by
- * the spec: the last one enabled wins here); the type leaving is disabled
- * in VFIO first, and INTx only comes back when neither holds the device.
- */
-void vfio_msi_disable(struct vfio_pci_dev *d);
+/* For vfio_irq_follow_guest: MSI on in VFIO as the guest asks (0 or -errno), and off. */
+int vfio_msi_on(struct vfio_pci_dev *d);
+void vfio_msi_off(struct vfio_pci_dev *d);
+/* MSI is on in VFIO with what the guest's Multiple Message Enable asks now. */
+bool vfio_msi_current(const struct vfio_pci_dev *d);
 
 #endif

@@ -10,7 +10,8 @@
  *    slot's IOAPIC pin; the resample eventfd is VFIO's unmask eventfd, so
  *    the line is re-armed when the guest EOIs.
  * The physical device keeps the host's MSI address: nothing the guest
- * writes in a table reaches the hardware.
+ * writes in a table reaches the hardware. VFIO holds one kind at a time;
+ * vfio_irq_follow_guest() below is the one place that changes it.
  */
 #include <errno.h>
 #include <linux/pci_regs.h>
@@ -74,31 +75,66 @@ int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 
 	return ret;
 }
 
-void vfio_intx_enable(struct vfio_pci_dev *d)
+static int intx_on(struct vfio_pci_dev *d)
 {
-	/* Not while MSI or MSI-X holds the device in VFIO (pci_dev.h). */
-	if (d->intx.gsi < 0 || d->intx_on || d->msi_enabled || d->msix_vectors.allocated)
-		return;
-	if (vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
-			  &d->intx.fd))
-		return;
-	if (irq_route_attach(&d->intx)) {
+	int err = vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+				&d->intx.fd);
+
+	if (err)
+		return err;
+	err = irq_route_attach(&d->intx);
+	if (err) {
 		vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-		return;
+		return err;
 	}
 	/* KVM's resample eventfd (the guest's EOI) is VFIO's unmask eventfd. */
 	vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
 		      &d->intx.resample_fd);
-	d->intx_on = true;
+	return 0;
 }
 
-void vfio_intx_disable(struct vfio_pci_dev *d)
+static void intx_off(struct vfio_pci_dev *d)
 {
-	if (!d->intx_on)
-		return;
 	vfio_set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	irq_route_detach(&d->intx);
-	d->intx_on = false;
+}
+
+/* What the guest's Enable bits ask for; with both MSI and MSI-X on, the one set last. */
+static enum vfio_irq_kind wanted(const struct vfio_pci_dev *d)
+{
+	if (d->guest_msix_on && !(d->guest_msi_on && d->guest_msi_latest))
+		return VFIO_IRQ_MSIX;
+	if (d->guest_msi_on)
+		return VFIO_IRQ_MSI;
+	return d->irq_started && d->intx.gsi >= 0 ? VFIO_IRQ_INTX : VFIO_IRQ_NONE;
+}
+
+void vfio_irq_follow_guest(struct vfio_pci_dev *d)
+{
+	enum vfio_irq_kind want = wanted(d);
+	int err = 0;
+
+	/* MSI-X vectors the guest armed survive MSI holding the device meanwhile. */
+	if (d->msix_cap && !d->guest_msix_on)
+		msix_vectors_disarm_all(&d->msix_vectors);
+	if (want == d->irq_kind && (want != VFIO_IRQ_MSI || vfio_msi_current(d)))
+		return;
+	switch (d->irq_kind) {
+	case VFIO_IRQ_INTX: intx_off(d); break;
+	case VFIO_IRQ_MSI: vfio_msi_off(d); break;
+	case VFIO_IRQ_MSIX: msix_vectors_pause(&d->msix_vectors); break;
+	case VFIO_IRQ_NONE: break;
+	}
+	d->irq_kind = VFIO_IRQ_NONE;
+	switch (want) {
+	case VFIO_IRQ_INTX: err = intx_on(d); break;
+	case VFIO_IRQ_MSI: err = vfio_msi_on(d); break;
+	case VFIO_IRQ_MSIX: err = msix_vectors_enable(&d->msix_vectors); break;
+	case VFIO_IRQ_NONE: break;
+	}
+	/* Refused: VFIO has nothing; the guest's next write to the controls tries again. */
+	if (!err)
+		d->irq_kind = want;
 }
 
 int vfio_irq_init(struct vfio_pci_dev *d)
@@ -131,13 +167,17 @@ int vfio_intx_init(struct vfio_pci_dev *d)
  */
 void vfio_intx_start(struct vfio_pci_dev *d)
 {
-	if (!d->msi_enabled && !d->msix_vectors.allocated)
-		vfio_intx_enable(d);
+	pthread_mutex_lock(&d->irq_lock);
+	d->irq_started = true;
+	vfio_irq_follow_guest(d);
+	pthread_mutex_unlock(&d->irq_lock);
 }
 
 void vfio_irq_release(struct vfio_pci_dev *d)
 {
-	vfio_intx_disable(d);
+	if (d->irq_kind == VFIO_IRQ_INTX)
+		intx_off(d);
+	d->irq_kind = VFIO_IRQ_NONE;
 	vfio_msix_release(d);
 	vfio_msi_release(d);
 	irq_route_release(&d->intx);

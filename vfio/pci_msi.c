@@ -64,7 +64,22 @@ void vfio_msi_setup_config(struct vfio_pci_dev *d)
 	}
 }
 
-static void disable(struct vfio_pci_dev *d)
+static u16 msi_flags(const struct vfio_pci_dev *d)
+{
+	u16 flags;
+
+	memcpy(&flags, &d->pci.config[d->msi_cap + PCI_MSI_FLAGS], 2);
+	return flags;
+}
+
+/* Multiple Message Enable, never more than the device is capable of. */
+static unsigned int vectors_asked(const struct vfio_pci_dev *d)
+{
+	return MIN(1u << MIN((unsigned int)(msi_flags(d) & PCI_MSI_FLAGS_QSIZE) >> 4, 5u),
+		   d->msi_max);
+}
+
+void vfio_msi_off(struct vfio_pci_dev *d)
 {
 	if (!d->msi_enabled)
 		return;
@@ -74,38 +89,12 @@ static void disable(struct vfio_pci_dev *d)
 	d->msi_enabled = 0;
 }
 
-/* Enables n vectors in VFIO with their eventfds; fewer if the host cannot. */
-static int enable(struct vfio_pci_dev *d, unsigned int n)
+/* Routes follow every address/data write; masking detaches (6.8.1.8). */
+static void update_routes(struct vfio_pci_dev *d)
 {
-	int fds[32];
-
-	for (unsigned int i = 0; i < n; i++) {
-		fds[i] = irq_route_fd(&d->msi[i]);
-		if (fds[i] < 0)
-			return fds[i];
-	}
-	vfio_intx_disable(d);
-	msix_vectors_disarm_all(&d->msix_vectors); /* MSI-X, if the guest left it on too */
-	while (vfio_set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds)) {
-		if (n == 1)
-			return -EIO;
-		/* Multiple MSI needs host support (x86: interrupt remapping). Said once. */
-		if (!d->msi_fallback_said)
-			pr_warn("%s: the host cannot enable %u MSI vectors; the device gets 1", d->bdf, n);
-		d->msi_fallback_said = true;
-		n = 1;
-	}
-	d->msi_enabled = n;
-	return 0;
-}
-
-void vfio_msi_config_written(struct vfio_pci_dev *d)
-{
-	u16 flags;
 	u32 lo = cfg_u32(d, PCI_MSI_ADDRESS_LO), hi = 0, data, mask = 0;
-	unsigned int n;
+	unsigned int n = d->msi_asked;
 
-	memcpy(&flags, &d->pci.config[d->msi_cap + PCI_MSI_FLAGS], 2);
 	if (d->msi_64bit) {
 		hi = cfg_u32(d, PCI_MSI_ADDRESS_HI);
 		data = cfg_u32(d, PCI_MSI_DATA_64) & 0xffff;
@@ -114,20 +103,6 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 	}
 	if (d->msi_maskable)
 		mask = cfg_u32(d, mask_offset(d));
-	if (!(flags & PCI_MSI_FLAGS_ENABLE)) {
-		if (d->msi_enabled) {
-			disable(d);
-			vfio_intx_enable(d);
-		}
-		return;
-	}
-	/* Multiple Message Enable, never more than the device is capable of. */
-	n = MIN(1u << MIN((unsigned int)(flags & PCI_MSI_FLAGS_QSIZE) >> 4, 5u), d->msi_max);
-	if (d->msi_enabled && d->msi_enabled != n)
-		disable(d);
-	if (!d->msi_enabled && enable(d, n))
-		return;
-	/* Routes follow every address/data write; masking detaches (6.8.1.8). */
 	for (unsigned int i = 0; i < d->msi_enabled; i++) {
 		u32 vdata = (data & ~(n - 1)) | i;
 
@@ -141,27 +116,69 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 	}
 }
 
+/* Enables the vectors asked for in VFIO with their eventfds; 1 if the host cannot. */
+int vfio_msi_on(struct vfio_pci_dev *d)
+{
+	unsigned int n = vectors_asked(d);
+	int fds[32];
+
+	for (unsigned int i = 0; i < n; i++) {
+		fds[i] = irq_route_fd(&d->msi[i]);
+		if (fds[i] < 0)
+			return fds[i];
+	}
+	d->msi_asked = n;
+	while (vfio_set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds)) {
+		if (n == 1)
+			return -EIO;
+		/* Multiple MSI needs host support (x86: interrupt remapping). Said once. */
+		if (!d->msi_fallback_said)
+			pr_warn("%s: the host cannot enable %u MSI vectors; the device gets 1", d->bdf, n);
+		d->msi_fallback_said = true;
+		n = 1;
+	}
+	d->msi_enabled = n;
+	update_routes(d);
+	return 0;
+}
+
+bool vfio_msi_current(const struct vfio_pci_dev *d)
+{
+	return d->msi_enabled && d->msi_asked == vectors_asked(d);
+}
+
+void vfio_msi_config_written(struct vfio_pci_dev *d)
+{
+	bool on = msi_flags(d) & PCI_MSI_FLAGS_ENABLE;
+
+	pthread_mutex_lock(&d->irq_lock);
+	/* Only a rising Enable makes MSI the latest: a rewrite of the same value does not. */
+	if (on && !d->guest_msi_on)
+		d->guest_msi_latest = true;
+	d->guest_msi_on = on;
+	vfio_irq_follow_guest(d);
+	if (d->irq_kind == VFIO_IRQ_MSI)
+		update_routes(d);
+	pthread_mutex_unlock(&d->irq_lock);
+}
+
 void vfio_msi_refresh_pending(struct vfio_pci_dev *d)
 {
 	u32 pending = 0;
 
 	if (!d->msi_cap || !d->msi_maskable)
 		return;
+	pthread_mutex_lock(&d->irq_lock);
 	for (unsigned int i = 0; i < d->msi_enabled; i++)
 		if (irq_route_pending(&d->msi[i]))
 			pending |= 1u << i;
+	pthread_mutex_unlock(&d->irq_lock);
 	memcpy(&d->pci.config[d->msi_cap + mask_offset(d) + 4], &pending, 4);
-}
-
-void vfio_msi_disable(struct vfio_pci_dev *d)
-{
-	disable(d);
 }
 
 void vfio_msi_release(struct vfio_pci_dev *d)
 {
-	if (d->msi_enabled)
-		disable(d);
+	vfio_msi_off(d);
 	for (unsigned int i = 0; i < ARRAY_SIZE(d->msi); i++)
 		irq_route_release(&d->msi[i]);
 }

@@ -24,7 +24,11 @@ static int msix_route_fd(void *opaque, unsigned int vector)
 {
 	struct vfio_pci_dev *d = opaque;
 
-	/* The msix lock is held (we are called from vector_changed). */
+	/*
+	 * Under irq_lock; the msix lock is held too unless MSI-X comes back
+	 * from an MSI config write, and then every armed vector's eventfd
+	 * exists already (made when it was marked) and is only read.
+	 */
 	return irq_route_fd(&d->msix.vectors[vector].route);
 }
 
@@ -33,22 +37,19 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 {
 	struct vfio_pci_dev *d = opaque;
 
-	if (vector == MSIX_FUNCTION_DISABLED) {
-		msix_vectors_disarm_all(&d->msix_vectors);
-		vfio_intx_enable(d);
-		return;
+	pthread_mutex_lock(&d->irq_lock);
+	if (vector == MSIX_FUNCTION_ENABLED || vector == MSIX_FUNCTION_DISABLED) {
+		d->guest_msix_on = vector == MSIX_FUNCTION_ENABLED;
+		if (d->guest_msix_on)
+			d->guest_msi_latest = false;
+		vfio_irq_follow_guest(d);
+	} else if (d->irq_kind == VFIO_IRQ_MSIX) {
+		msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
+	} else {
+		/* MSI holds the device in VFIO: armed when MSI-X has it again. */
+		msix_vectors_mark(&d->msix_vectors, (unsigned int)vector);
 	}
-	if (vector == MSIX_FUNCTION_ENABLED) {
-		vfio_intx_disable(d);
-		vfio_msi_disable(d); /* MSI, if the guest left it on too */
-		msix_vectors_enable(&d->msix_vectors);
-		return;
-	}
-	if (msix_vectors_is_armed(&d->msix_vectors, (unsigned int)vector))
-		return;
-	vfio_intx_disable(d);
-	vfio_msi_disable(d);
-	msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
+	pthread_mutex_unlock(&d->irq_lock);
 }
 
 bool vfio_msix_access(struct vfio_pci_dev *d, unsigned int bar, u64 offset, u8 *data, u32 len,
