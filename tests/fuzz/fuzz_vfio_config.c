@@ -49,7 +49,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/irq_routing.h"
@@ -59,6 +58,7 @@
 #include "vfio/iommu.h"
 #include "vfio/pci_dev.h"
 #include "fuzz_input.h"
+#include "tests/ioctl_shim.h"
 
 #define FAKE_VM_FD 100000 /* beyond any descriptor this process opens */
 #define REGION_OFFSET(index) ((u64)(index) << 40)
@@ -213,14 +213,8 @@ static int set_memslot(const struct kvm_userspace_memory_region *r)
 	return 0;
 }
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
 	if (fd == FAKE_VM_FD) {
 		switch (request) {
 		case KVM_CHECK_EXTENSION:
@@ -256,7 +250,7 @@ int ioctl(int fd, unsigned long request, ...)
 			return fail(ENOTTY);
 		}
 	}
-	return (int)syscall(SYS_ioctl, fd, request, arg);
+	return real_ioctl(fd, request, arg);
 }
 
 static int device_fd(struct vfio_iommu *iommu, const char *bdf)

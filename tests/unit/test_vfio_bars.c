@@ -16,12 +16,12 @@
 #include <linux/kvm.h>
 #include <linux/pci_regs.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/vm.h"
 #include "vfio/pci_dev.h"
+#include "tests/ioctl_shim.h"
 
 #define FAKE_VM_FD 999
 #define BAR_SIZE 0x10000ULL
@@ -31,16 +31,10 @@ static unsigned int memslot_calls;
 static bool memslot_refuse;
 static struct kvm_userspace_memory_region last_region;
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
 	if (fd != FAKE_VM_FD)
-		return (int)syscall(SYS_ioctl, fd, request, arg);
+		return real_ioctl(fd, request, arg);
 	if (request != KVM_SET_USER_MEMORY_REGION) {
 		errno = ENOTTY;
 		return -1;

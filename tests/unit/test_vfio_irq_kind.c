@@ -21,13 +21,13 @@
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/irq_routing.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "vfio/pci_dev.h"
+#include "tests/ioctl_shim.h"
 
 #define FAKE_VM_FD 999
 #define MSI_CAP 0x50
@@ -100,14 +100,8 @@ static int fake_set_irqs(const struct vfio_irq_set *s)
 	return 0;
 }
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
 	if (fd == vf.fd && request == VFIO_DEVICE_SET_IRQS)
 		return fake_set_irqs(arg);
 	if (fd == vf.fd && request == VFIO_DEVICE_GET_REGION_INFO) {
@@ -125,7 +119,7 @@ int ioctl(int fd, unsigned long request, ...)
 		return 0;
 	}
 	if (fd != FAKE_VM_FD)
-		return (int)syscall(SYS_ioctl, fd, request, arg);
+		return real_ioctl(fd, request, arg);
 	return 0; /* KVM_IRQFD, KVM_SET_GSI_ROUTING and the rest */
 }
 

@@ -22,13 +22,13 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/irq_routing.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "vfio/pci_dev.h"
+#include "tests/ioctl_shim.h"
 
 #define FAKE_VM_FD 999
 #define CAP 0x50
@@ -38,14 +38,8 @@ static unsigned int msi_count, set_irqs_calls;
 static bool msi_refuse_many, msi_refuse_all;
 static unsigned int irqfd_assigned[1024];
 
-int ioctl(int fd, unsigned long request, ...)
+static int fake_ioctl(int fd, unsigned long request, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
 	if (fd == device_fd && request == VFIO_DEVICE_SET_IRQS) {
 		struct vfio_irq_set *set = arg;
 
@@ -60,7 +54,7 @@ int ioctl(int fd, unsigned long request, ...)
 		return 0;
 	}
 	if (fd != FAKE_VM_FD)
-		return (int)syscall(SYS_ioctl, fd, request, arg);
+		return real_ioctl(fd, request, arg);
 	if (request == KVM_IRQFD) {
 		struct kvm_irqfd *irqfd = arg;
 
