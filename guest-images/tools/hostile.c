@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include <pthread.h>
@@ -138,6 +139,36 @@ struct dma_page {
 
 static struct dma_page dma[8];
 
+static u64 frame_of(int pagemap, const void *p)
+{
+	u64 entry;
+
+	if (pread(pagemap, &entry, 8, (off_t)((uintptr_t)p / PAGE * 8)) != 8)
+		die("pagemap");
+	if (!(entry >> 63) || !(entry & ((1ull << 55) - 1))) {
+		errno = EPERM;
+		die("pagemap gives no frame numbers (not root?)");
+	}
+	return (entry & ((1ull << 55) - 1)) * PAGE;
+}
+
+/* Pages the kernel moved since dma_init (the device would write into the old ones). */
+static unsigned int dma_moved(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	unsigned int moved = 0;
+
+	if (fd < 0)
+		die("/proc/self/pagemap");
+	for (unsigned int i = 0; i < 8; i++)
+		if (frame_of(fd, dma[i].virt) != dma[i].phys && !moved++)
+			printf("HOSTILE page %u moved from 0x%llx to 0x%llx\n", i,
+			       (unsigned long long)dma[i].phys,
+			       (unsigned long long)frame_of(fd, dma[i].virt));
+	close(fd);
+	return moved;
+}
+
 static void dma_init(void)
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -145,20 +176,13 @@ static void dma_init(void)
 	if (fd < 0)
 		die("/proc/self/pagemap");
 	for (unsigned int i = 0; i < 8; i++) {
-		u64 entry;
 		u8 *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED, -1, 0);
 
 		if (p == MAP_FAILED)
 			die("mmap");
 		memset(p, 0, PAGE);
-		if (pread(fd, &entry, 8, (off_t)((uintptr_t)p / PAGE * 8)) != 8)
-			die("pagemap");
-		if (!(entry >> 63) || !(entry & ((1ull << 55) - 1))) {
-			errno = EPERM;
-			die("pagemap gives no frame numbers (not root?)");
-		}
-		dma[i] = (struct dma_page){ p, (entry & ((1ull << 55) - 1)) * PAGE };
+		dma[i] = (struct dma_page){ p, frame_of(fd, p) };
 	}
 	close(fd);
 }
@@ -591,13 +615,26 @@ static void attack_vq_rings(void)
 		kick(0);
 		usleep(1000);
 	}
-	/* The used ring over the descriptor table, as a live queue. */
+	/*
+	 * The used ring over the descriptor table, as a live queue. The
+	 * request is descriptor 12, past the used ring's 134 bytes: the
+	 * device writes the ring's flags before it reads the chain, and over
+	 * descriptor 0 they would have sent its buffer (and a disk's status
+	 * byte) to an address of someone else's in the guest (a shell and
+	 * init died of it).
+	 */
 	vdev_negotiate(0);
 	vq_place(0, QSIZE, dma[0].phys, dma[1].phys, dma[0].phys, 0);
 	w8(COMMON(device_status), 0xf);
 	for (unsigned int i = 0; i < QSIZE; i++)
 		desc_set(DESC, i, dma[0].phys, PAGE, VRING_DESC_F_WRITE, 0);
-	offer(0, 1);
+	dma_moved();
+	offer(12, 1);
+	/* A device that took the request answered it in page 0, nowhere else. */
+	if (vd.device_id == 0x1040 + VIRTIO_ID_RNG && ((volatile struct vring_used *)dma[0].virt)->idx != 1)
+		printf("HOSTILE rng answer not in page 0 (used idx %u)\n",
+		       ((volatile struct vring_used *)dma[0].virt)->idx);
+	fflush(stdout);
 }
 
 /* Requests the device models parse, with random fields (blk: header, status). */
@@ -877,6 +914,27 @@ static void attack_storm(void)
 	vdev_reset();
 }
 
+/*
+ * After its reset the device writes nothing more into guest memory: our
+ * pages, filled once it is reset, still hold the fill a while later. A
+ * write now would land, once we exit, in whatever the kernel gives those
+ * pages next (a shell once died of it). Returns the bytes found changed.
+ */
+static unsigned int late_writes(void)
+{
+	unsigned int changed = 0;
+
+	for (unsigned int i = 0; i < 8; i++)
+		memset(dma[i].virt, 0xa5, PAGE);
+	usleep(300000);
+	for (unsigned int i = 0; i < 8; i++)
+		for (unsigned int off = 0; off < PAGE; off++)
+			if (dma[i].virt[off] != 0xa5 && !changed++)
+				printf("HOSTILE late write after reset: page %u (0x%llx) offset %u\n", i,
+				       (unsigned long long)dma[i].phys, off);
+	return changed;
+}
+
 static const char *const attacks[] = {
 	"vq-loops", "vq-addresses", "vq-indices", "vq-rings", "vq-random", "reset-mid-io",
 	"config-sweep", "config-absent", "config-same", "bar-moves", "msix", "storm",
@@ -886,6 +944,7 @@ int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "";
 	const char *seed = getenv("HOSTILE_SEED");
+	unsigned int late = 0;
 
 	if (!strcmp(name, "list")) {
 		for (unsigned int i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
@@ -947,9 +1006,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* Leave the device quiet and where it was, for its driver to take back. */
-	if (strcmp(name, "config-sweep") && strcmp(name, "config-absent"))
+	if (strcmp(name, "config-sweep") && strcmp(name, "config-absent")) {
 		vdev_reset();
+		late = vd.virtio ? late_writes() : 0;
+		late += dma_moved();
+	}
 	cfg_restore(vd.bdf);
 	printf("HOSTILE tried %s ops=%lu\n", name, ops);
-	return 0;
+	return late ? 3 : 0;
 }

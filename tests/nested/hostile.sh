@@ -25,7 +25,9 @@ echo "   (HOSTILE_SEED=$seed: export it to replay these attacks)"
 # kernel command line).
 vda=$out/vda.img vdb=$out/vdb.img script_disk=$out/script.img
 truncate -s 16M "$vda" "$vdb"
-head -c 1M /dev/urandom | dd of="$vda" conv=notrunc 2>/dev/null
+# Each 16-byte line names its offset: a block read into the wrong place
+# shows which one it was (in a crash address, say).
+awk 'BEGIN { for (i = 0; i < 65536; i++) printf "vda@%011x\n", i * 16 }' | dd of="$vda" conv=notrunc 2>/dev/null
 expect=$(head -c 1M "$vda" | md5sum | cut -c1-32)
 
 nic_args=()
@@ -129,7 +131,7 @@ start=$(date +%s)
 # The VMM's own --timeout (not timeout(1)): $! is the VMM, whose CPU is measured.
 "$vmm" run ${HOSTILE_DEBUG:+-d} --timeout 420 -k "$KERNEL" -i "$L2_INITRD" -m 512M -c 2 \
 	--disk "$vda" --disk "$vdb" --disk "$script_disk,ro" "${nic_args[@]}" \
-	-p "panic=-1 iomem=relaxed vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
+	-p "panic=-1 iomem=relaxed print-fatal-signals=1 vmmtest.run=$(printf '%s\n' 'tr -d "\000" < /dev/vdc > /tmp/hostile.sh; sh /tmp/hostile.sh' | base64 -w0)" \
 	</dev/null >"$out/h.log" 2>&1 &
 pid=$!
 # Progress on L1's console as it happens: the guest's HOSTILE lines and
