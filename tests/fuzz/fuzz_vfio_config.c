@@ -80,6 +80,7 @@ static struct fake_device {
 	bool bar_mmap[PCI_NUM_BARS];
 	u32 msi_count, msix_count;
 	unsigned int refuse_irqs;
+	enum vfio_irq_kind kind; /* vfio_pci_core's: one at a time */
 } dev;
 
 static struct fake_kvm {
@@ -167,6 +168,27 @@ static int set_irqs(const struct vfio_irq_set *set)
 	max = irq_count(set->index);
 	if (set->start >= max || set->count > max - set->start)
 		return fail(EINVAL);
+	if (set->index <= VFIO_PCI_MSIX_IRQ_INDEX) {
+		enum vfio_irq_kind k = set->index == VFIO_PCI_INTX_IRQ_INDEX ? VFIO_IRQ_INTX :
+				       set->index == VFIO_PCI_MSI_IRQ_INDEX	? VFIO_IRQ_MSI :
+										  VFIO_IRQ_MSIX;
+		u32 action = set->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+
+		/*
+		 * The kernel refuses a second kind while one is set, and turning
+		 * off or unmasking one that is not set: the VMM never asks so.
+		 */
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER && data == VFIO_IRQ_SET_DATA_NONE &&
+		    !set->count) {
+			FUZZ_CHECK(dev.kind == k);
+			dev.kind = VFIO_IRQ_NONE;
+			return 0;
+		}
+		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			FUZZ_CHECK(k == VFIO_IRQ_INTX && dev.kind == k);
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			FUZZ_CHECK(dev.kind == k || dev.kind == VFIO_IRQ_NONE);
+	}
 	switch (dev.refuse_irqs) {
 	case REFUSE_MULTI_MSI:
 		if (set->index == VFIO_PCI_MSI_IRQ_INDEX && set->count > 1)
@@ -179,6 +201,12 @@ static int set_irqs(const struct vfio_irq_set *set)
 	case REFUSE_ALL:
 		return fail(EINVAL);
 	}
+	if ((set->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) == VFIO_IRQ_SET_ACTION_TRIGGER &&
+	    data == VFIO_IRQ_SET_DATA_EVENTFD)
+		dev.kind = set->index == VFIO_PCI_INTX_IRQ_INDEX ? VFIO_IRQ_INTX :
+			   set->index == VFIO_PCI_MSI_IRQ_INDEX	 ? VFIO_IRQ_MSI :
+			   set->index == VFIO_PCI_MSIX_IRQ_INDEX ? VFIO_IRQ_MSIX :
+								   dev.kind;
 	return 0;
 }
 
@@ -385,6 +413,8 @@ static void check(struct pci_bus *bus)
 		if (kvm.slots[s].memory_size)
 			check_memslot(bus, s);
 	FUZZ_CHECK(d.msi_enabled <= d.msi_max && d.msi_max <= 32);
+	/* The VMM's record of the interrupt kind is the kernel's. */
+	FUZZ_CHECK(d.irq_kind == dev.kind);
 }
 
 /* The guest's MSI-X table is emulated: nothing it writes there reaches the device. */
