@@ -41,6 +41,8 @@ static void find_capabilities(struct vfio_pci_dev *d)
 			d->msix_cap = pos;
 		else if (cfg[pos] == PCI_CAP_ID_MSI)
 			d->msi_cap = pos;
+		else if (cfg[pos] == PCI_CAP_ID_PM)
+			d->pm_cap = pos;
 		pos = cfg[pos + 1] & ~3;
 	}
 }

@@ -61,6 +61,9 @@ struct vfio_pci_dev {
 	struct msix msix;
 	struct msix_vectors msix_vectors; /* which ones VFIO has armed */
 
+	/* Power management (passed through): read to explain a refusal. */
+	u8 pm_cap;
+
 	/* MSI: 1-32 vectors, emulated, with per-vector masking when the device has it. */
 	u8 msi_cap;
 	bool msi_64bit, msi_maskable;

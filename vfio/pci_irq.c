@@ -16,9 +16,11 @@
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "pci_dev.h"
 #include "core/log.h"
@@ -42,14 +44,23 @@ static const char *irq_index_name(u32 index)
 static void set_irqs_refused(struct vfio_pci_dev *d, u32 index, u32 start, u32 count, int err)
 {
 	unsigned int *refused = index < VFIO_PCI_NUM_IRQS ? &d->set_irqs_refused[index] : NULL;
+	char why[64] = "";
+	u16 pmcsr;
 
 	if (refused && (*refused)++) {
 		pr_debug("%s: VFIO_DEVICE_SET_IRQS %s start %u count %u: %s", d->bdf,
 			 irq_index_name(index), start, count, strerror(-err));
 		return;
 	}
-	pr_warn("%s: VFIO_DEVICE_SET_IRQS %s start %u count %u: %s (later refusals for %s are counted, not repeated)",
-		d->bdf, irq_index_name(index), start, count, strerror(-err), irq_index_name(index));
+	/* The host enables no MSI or MSI-X on a function out of D0. */
+	if (err == -EINVAL && d->pm_cap &&
+	    pread(d->fd, &pmcsr, 2, (off_t)(d->config_offset + d->pm_cap + PCI_PM_CTRL)) == 2 &&
+	    (pmcsr & PCI_PM_CTRL_STATE_MASK))
+		snprintf(why, sizeof(why), ", the guest put the device in D%u",
+			 pmcsr & PCI_PM_CTRL_STATE_MASK);
+	pr_warn("%s: VFIO_DEVICE_SET_IRQS %s start %u count %u: %s%s (later refusals for %s are counted, not repeated)",
+		d->bdf, irq_index_name(index), start, count, strerror(-err), why,
+		irq_index_name(index));
 }
 
 int vfio_set_irqs(struct vfio_pci_dev *d, u32 index, u32 action, u32 start, u32 count,

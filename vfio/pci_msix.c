@@ -46,8 +46,13 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 	} else if (d->irq_kind == VFIO_IRQ_MSIX) {
 		msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
 	} else {
-		/* MSI holds the device in VFIO: armed when MSI-X has it again. */
+		/*
+		 * Armed when MSI-X has the device: at once if VFIO refused it
+		 * before (a function the guest had put out of D0), later if MSI
+		 * holds it now.
+		 */
 		msix_vectors_mark(&d->msix_vectors, (unsigned int)vector);
+		vfio_irq_follow_guest(d);
 	}
 	pthread_mutex_unlock(&d->irq_lock);
 }

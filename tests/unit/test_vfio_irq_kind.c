@@ -30,6 +30,7 @@
 #include "tests/ioctl_shim.h"
 
 #define FAKE_VM_FD 999
+#define PM_CAP 0x40
 #define MSI_CAP 0x50
 #define MSIX_CAP 0x70
 #define NVEC 8
@@ -39,7 +40,7 @@
 static struct {
 	int fd;
 	enum vfio_irq_kind kind;
-	unsigned int msi_count, msix_count, refused;
+	unsigned int msi_count, msix_count, refused, refused_out_of_d0;
 	int msix_fd[NVEC];
 } vf;
 
@@ -79,6 +80,17 @@ static int fake_set_irqs(const struct vfio_irq_set *s)
 		return refuse();
 	if (!eventfds)
 		return vf.kind == k ? 0 : refuse();
+	if (k != VFIO_IRQ_INTX && vf.kind == VFIO_IRQ_NONE) {
+		u16 pmcsr = 0;
+
+		/* The PCI core enables no MSI or MSI-X on a function out of D0. */
+		assert_int_equal(pread(vf.fd, &pmcsr, 2, PM_CAP + PCI_PM_CTRL), 2);
+		if (pmcsr & PCI_PM_CTRL_STATE_MASK) {
+			vf.refused_out_of_d0++;
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	if (k == VFIO_IRQ_INTX) {
 		if (s->start || s->count != 1)
 			return refuse();
@@ -154,8 +166,10 @@ static int setup(void **state)
 	vf.fd = memfd_create("config", 0);
 	assert_true(vf.fd >= 0);
 	config[PCI_STATUS] = PCI_STATUS_CAP_LIST;
-	config[PCI_CAPABILITY_LIST] = MSI_CAP;
+	config[PCI_CAPABILITY_LIST] = PM_CAP;
 	config[PCI_INTERRUPT_PIN] = 1;
+	config[PM_CAP] = PCI_CAP_ID_PM;
+	config[PM_CAP + 1] = MSI_CAP;
 	config[MSI_CAP] = PCI_CAP_ID_MSI;
 	config[MSI_CAP + 1] = MSIX_CAP;
 	memcpy(&config[MSI_CAP + PCI_MSI_FLAGS], &msi_flags, 2);
@@ -293,6 +307,25 @@ static void msix_vectors_armed_before_msi_took_over_come_back_with_those_armed_m
 	agree(f);
 }
 
+/* Refused out of D0, MSI-X comes up with its vectors once the guest brings the device back. */
+static void msix_refused_in_d3_arms_its_vectors_back_in_d0(void **state)
+{
+	struct fixture *f = *state;
+
+	cfg_write(f, PM_CAP + PCI_PM_CTRL, 3, 2) /* D3hot */;
+	msix(f, true);
+	unmask(f, 1);
+	assert_true(vf.refused_out_of_d0 > 0);
+	assert_int_equal(vf.kind, VFIO_IRQ_NONE);
+	agree(f);
+	cfg_write(f, PM_CAP + PCI_PM_CTRL, 0, 2) /* D0 */;
+	unmask(f, 2);
+	assert_int_equal(vf.kind, VFIO_IRQ_MSIX);
+	assert_int_equal(vf.msix_fd[1], f->d.msix.vectors[1].route.fd);
+	assert_int_equal(vf.msix_fd[2], f->d.msix.vectors[2].route.fd);
+	agree(f);
+}
+
 static u64 rng = 88172645463325252ull;
 
 static unsigned int rnd(unsigned int n)
@@ -364,6 +397,7 @@ int main(void)
 		T(rewriting_msi_on_beside_msix_leaves_msix_the_device),
 		T(msix_off_gives_the_device_back_to_msi_left_on),
 		T(msix_vectors_armed_before_msi_took_over_come_back_with_those_armed_meanwhile),
+		T(msix_refused_in_d3_arms_its_vectors_back_in_d0),
 		T(any_order_of_guest_writes_keeps_vfio_and_the_record_in_step),
 	};
 
