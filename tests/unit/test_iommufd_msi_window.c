@@ -124,62 +124,48 @@ static void host_mode_never_moves_it(void **state)
 	iommu->ops->destroy(iommu);
 }
 
-static void an_address_on_a_host_that_cannot_move_it_is_one_error(void **state)
+/* The device 0000:00:01.0 is refused with one error line containing text; nothing attached. */
+static void one_error_line(enum vfio_msi_mode mode, int rc, const char *text)
 {
 	const char *bdfs[] = { "0000:00:01.0" };
 	struct host_holes h;
 	struct vfio_iommu *iommu;
 	const char *err;
 
-	(void)state;
-	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
-	F.option_errno = EOPNOTSUPP;
 	capture_begin();
-	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AT, &h, &iommu), -EOPNOTSUPP);
+	assert_int_equal(collect_msi(bdfs, 1, mode, &h, &iommu), rc);
 	err = capture_end();
 	assert_int_equal(lines(err), 1);
-	assert_non_null(strstr(err, "cannot move the MSI window"));
+	assert_non_null(strstr(err, text));
 	assert_false(F.attached[0]);
 	iommu->ops->destroy(iommu);
 }
 
+static void an_address_on_a_host_that_cannot_move_it_is_one_error(void **state)
+{
+	(void)state;
+	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
+	F.option_errno = EOPNOTSUPP;
+	one_error_line(VFIO_MSI_AT, -EOPNOTSUPP, "cannot move the MSI window");
+}
+
 static void eaddrinuse_names_the_region_in_the_way(void **state)
 {
-	const char *bdfs[] = { "0000:00:01.0" };
-	struct host_holes h;
-	struct vfio_iommu *iommu;
-	const char *err;
-
 	(void)state;
 	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
 	set_group_regions(0, "0x0000000008000000 0x00000000080fffff msi\n"
 			     "0x0000000030000000 0x00000000301fffff reserved\n");
 	F.set_errno = EADDRINUSE;
-	capture_begin();
-	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AUTO, &h, &iommu), -EADDRINUSE);
-	err = capture_end();
-	assert_int_equal(lines(err), 1);
-	assert_non_null(strstr(err, "MSI IOVA window 0x30000000-0x300fffff for 0000:00:01.0 overlaps host reserved (iommu group 0) 0x30000000-0x301fffff"));
-	assert_false(F.attached[0]);
-	iommu->ops->destroy(iommu);
+	one_error_line(VFIO_MSI_AUTO, -EADDRINUSE,
+		       "MSI IOVA window 0x30000000-0x300fffff for 0000:00:01.0 overlaps host reserved (iommu group 0) 0x30000000-0x301fffff");
 }
 
 static void ebusy_says_the_vmm_set_it_too_late(void **state)
 {
-	const char *bdfs[] = { "0000:00:01.0" };
-	struct host_holes h;
-	struct vfio_iommu *iommu;
-	const char *err;
-
 	(void)state;
 	smmu_device("0000:00:01.0", 0, 0, 0x8000000);
 	F.set_errno = EBUSY;
-	capture_begin();
-	assert_int_equal(collect_msi(bdfs, 1, VFIO_MSI_AUTO, &h, &iommu), -EBUSY);
-	err = capture_end();
-	assert_int_equal(lines(err), 1);
-	assert_non_null(strstr(err, "a bug in the VMM"));
-	iommu->ops->destroy(iommu);
+	one_error_line(VFIO_MSI_AUTO, -EBUSY, "a bug in the VMM");
 }
 
 int main(void)
