@@ -125,9 +125,6 @@ void vfio_irq_follow_guest(struct vfio_pci_dev *d)
 	enum vfio_irq_kind want = wanted(d);
 	int err = 0;
 
-	/* MSI-X vectors the guest armed survive MSI holding the device meanwhile. */
-	if (d->msix_cap && !d->guest_msix_on)
-		msix_vectors_disarm_all(&d->msix_vectors);
 	if (want == d->irq_kind && (want != VFIO_IRQ_MSI || vfio_msi_current(d)))
 		return;
 	switch (d->irq_kind) {

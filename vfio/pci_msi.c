@@ -156,9 +156,11 @@ void vfio_msi_config_written(struct vfio_pci_dev *d)
 	if (on && !d->guest_msi_on)
 		d->guest_msi_latest = true;
 	d->guest_msi_on = on;
-	vfio_irq_follow_guest(d);
-	if (d->irq_kind == VFIO_IRQ_MSI)
+	/* An address, data or mask write to an enabled MSI; enabling sets the routes itself. */
+	if (d->irq_kind == VFIO_IRQ_MSI && on && vfio_msi_current(d))
 		update_routes(d);
+	else
+		vfio_irq_follow_guest(d);
 	pthread_mutex_unlock(&d->irq_lock);
 }
 

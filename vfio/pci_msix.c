@@ -43,6 +43,9 @@ static void msix_vector_changed(struct msix *m, int vector, void *opaque)
 		if (d->guest_msix_on)
 			d->guest_msi_latest = false;
 		vfio_irq_follow_guest(d);
+		/* Off in VFIO by now; the marks kept while MSI held the device go too. */
+		if (!d->guest_msix_on)
+			msix_vectors_disarm_all(&d->msix_vectors);
 	} else if (d->irq_kind == VFIO_IRQ_MSIX) {
 		msix_vectors_arm(&d->msix_vectors, (unsigned int)vector);
 	} else {
