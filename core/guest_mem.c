@@ -1,6 +1,9 @@
 #include "guest_mem.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -75,6 +78,9 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 		bank->size = r->size;
 		bank->hva = hva;
 		bank->dma = r->kind == REGION_RAM;
+		bank->page_size = bank_is_small(plan, r, backing) ?
+					  host_page_size() :
+					  MAX(backing->page_size, host_page_size());
 		/* The mapping's length as mem_backing_map rounded it (a huge page). */
 		if (backing->kind == MEM_BACKING_THP && !backing->thp_memfd &&
 		    !bank_is_small(plan, r, backing))
@@ -139,6 +145,102 @@ int guest_mem_read_file(const struct guest_mem *mem, u64 gpa, int fd, u64 offset
 	if (b->thp_len)
 		madvise(b->hva, b->thp_len, MADV_HUGEPAGE);
 	return err;
+}
+
+/*
+ * Populating works in chunks the threads take in turn, so a slow one
+ * (a CPU busy elsewhere) delays the end by one chunk at most. A chunk is
+ * whole pages of its bank: a hugetlb range must start on a huge page.
+ */
+#define POPULATE_CHUNK (64 * MiB)
+
+struct populate_work {
+	const struct guest_mem *mem;
+	u64 chunk[GUEST_MEM_MAX_BANKS]; /* per bank: its chunk size */
+	atomic_uint next;               /* the next chunk, counted over all DMA banks */
+	atomic_int err;                 /* the first error; 0 */
+};
+
+/* Chunk number n of all DMA banks, as a range; false past the last. */
+static bool populate_chunk(const struct populate_work *w, unsigned int n, u8 **start, u64 *len)
+{
+	for (unsigned int i = 0; i < w->mem->nbanks; i++) {
+		const struct guest_bank *b = &w->mem->banks[i];
+		u64 chunks;
+
+		if (!b->dma)
+			continue;
+		chunks = DIV_ROUND_UP(b->size, w->chunk[i]);
+		if (n < chunks) {
+			*start = b->hva + (u64)n * w->chunk[i];
+			*len = MIN(w->chunk[i], b->size - (u64)n * w->chunk[i]);
+			return true;
+		}
+		n -= (unsigned int)chunks;
+	}
+	return false;
+}
+
+static void *populate_worker(void *arg)
+{
+	struct populate_work *w = arg;
+	u8 *start;
+	u64 len;
+
+	while (!atomic_load(&w->err) && populate_chunk(w, atomic_fetch_add(&w->next, 1), &start, &len)) {
+		if (madvise(start, len, MADV_POPULATE_WRITE) < 0) {
+			int zero = 0;
+
+			atomic_compare_exchange_strong(&w->err, &zero, -errno);
+		}
+	}
+	return NULL;
+}
+
+static unsigned int usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned int)CPU_COUNT(&set);
+	return 1;
+}
+
+int guest_mem_populate_dma(const struct guest_mem *mem, unsigned int max_threads)
+{
+	struct populate_work w = { .mem = mem };
+	pthread_t threads[GUEST_MEM_POPULATE_MAX_THREADS];
+	unsigned int nchunks = 0, nthreads, started = 0;
+	int err;
+
+	for (unsigned int i = 0; i < mem->nbanks; i++) {
+		const struct guest_bank *b = &mem->banks[i];
+
+		w.chunk[i] = ALIGN_UP(POPULATE_CHUNK, MAX(b->page_size, host_page_size()));
+		if (b->dma)
+			nchunks += (unsigned int)DIV_ROUND_UP(b->size, w.chunk[i]);
+	}
+	if (!nchunks)
+		return 0;
+	nthreads = max_threads ? max_threads : usable_cpus();
+	nthreads = MIN(MIN(nthreads, nchunks), GUEST_MEM_POPULATE_MAX_THREADS);
+	/* This thread is the first worker; the others help where they could be made. */
+	for (; started + 1 < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, populate_worker, &w))
+			break;
+	populate_worker(&w);
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	err = atomic_load(&w.err);
+	/* Before Linux 5.14 (or a mapping it cannot populate): the pin faults the pages in. */
+	if (err == -EINVAL)
+		return 0;
+	if (err) {
+		pr_err("cannot fault in guest RAM for DMA: %s%s", strerror(-err),
+		       err == -ENOMEM ? " (the host is out of memory for it)" : "");
+		return err;
+	}
+	return (int)started + 1;
 }
 
 u64 host_page_size(void)

@@ -18,6 +18,7 @@ struct guest_bank {
 	u64 size;
 	u8 *hva;
 	bool dma; /* RAM the devices may DMA to (firmware areas are not) */
+	u64 page_size; /* of its backing: a huge page, or a host page */
 	/* Anonymous memory with transparent huge pages: the length of its mapping; 0: not THP. */
 	u64 thp_len;
 	void *map_base; /* the whole reservation, guards included (mem_backing_map) */
@@ -52,5 +53,16 @@ int guest_mem_write(const struct guest_mem *mem, u64 gpa, const void *src, u64 l
  */
 int guest_mem_read_file(const struct guest_mem *mem, u64 gpa, int fd, u64 offset, u64 len)
 	__attribute__((warn_unused_result));
+
+/*
+ * Faults in every page of the RAM devices may DMA to, from up to
+ * max_threads threads (0: one per CPU this process may run on, at most
+ * GUEST_MEM_POPULATE_MAX_THREADS). Pinning for DMA faults them in anyway,
+ * one at a time; done first, the host zeroes them in parallel. Returns the
+ * threads used (0: this kernel cannot populate, nothing done) or -errno
+ * after one line saying why.
+ */
+#define GUEST_MEM_POPULATE_MAX_THREADS 16
+int guest_mem_populate_dma(const struct guest_mem *mem, unsigned int max_threads);
 
 #endif

@@ -1,16 +1,18 @@
 #!/bin/bash
 # Inside an L1 booted on the iommufd kernel (bench.sh starts it with
 # VMM_L1_KERNEL=iommufd): the time to map all guest RAM for DMA, as the
-# VMM logs it ("guest RAM DMA-mapped: N MiB in B banks in T ms"), for
-# each size (BENCH_DMA_SIZES: 512M 2G 4G), guest RAM backing (anon: 4 KiB
-# pages, thp, hugetlb with 2 MiB pages reserved here) and IOMMU API
-# (legacy container VFIO_IOMMU_MAP_DMA, iommufd IOMMU_IOAS_MAP). Each run
-# stops the guest after a second; the median of BENCH_RUNS (3).
+# VMM logs it ("guest RAM DMA-mapped: N MiB in B banks in T ms"), and the
+# time it took before that to fault the RAM in ("guest RAM faulted in for
+# DMA: T ms with N threads"), for each size (BENCH_DMA_SIZES: 512M 2G
+# 4G), guest RAM backing (anon: 4 KiB pages, thp, hugetlb with 2 MiB pages
+# reserved here) and IOMMU API (legacy container VFIO_IOMMU_MAP_DMA,
+# iommufd IOMMU_IOAS_MAP). Each run stops the guest after a second; the
+# median of BENCH_RUNS (3), of each figure.
 #
 # Prints one line per measurement,
-#   BENCH dma-map backend=legacy size=4G backing=anon ms=1234.5
+#   BENCH dma-map backend=legacy size=4G backing=anon ms=1234.5 fault_ms=2345.6 runs=3
 # then the ratios against anon of the same size and backend, which
-# bench.sh turns into build/bench/dma-map-*.json.
+# bench-json.py turns into rows of make bench's table.
 # L1 needs the largest size pinned plus its own memory: L1_MEM=6144.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,14 +44,17 @@ for backing in hugetlb thp anon; do
 	fi
 	for size in $sizes; do
 		for backend in legacy iommufd; do
-			t=$(for _ in $(seq "$runs"); do
+			log=$(mktemp)
+			for _ in $(seq "$runs"); do
 				"$vmm" run -d -k "$KERNEL" -i "$L2_INITRD" -m "$size" --mem-backing "$backing" \
 					--vfio "$nic" --vfio-backend "$backend" --timeout 1 -p "vmmtest.action=hang" \
-					</dev/null 2>&1 | tr -d '\r' |
-					sed -n 's/.*guest RAM DMA-mapped: .* in \([0-9.]*\) ms.*/\1/p'
-			done | median)
+					</dev/null 2>&1 | tr -d '\r' >> "$log"
+			done
+			t=$(sed -n 's/.*guest RAM DMA-mapped: .* in \([0-9.]*\) ms.*/\1/p' "$log" | median)
+			f=$(sed -n 's/.*guest RAM faulted in for DMA: \([0-9.]*\) ms.*/\1/p' "$log" | median)
+			rm -f "$log"
 			ms[$backend,$size,$backing]=${t:-?}
-			echo "BENCH dma-map backend=$backend size=$size backing=$backing ms=${t:-?} runs=$runs"
+			echo "BENCH dma-map backend=$backend size=$size backing=$backing ms=${t:-?} fault_ms=${f:-?} runs=$runs"
 		done
 	done
 	[ "$backing" = hugetlb ] && echo 0 > "$hp/nr_hugepages"

@@ -13,7 +13,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arch/board.h"
 #include "core/guest_mem.h"
@@ -208,6 +210,46 @@ static void anon_banks_are_mapped_and_freed(void **state)
 	guest_mem_free(&mem);
 }
 
+/* How many host pages of [hva, hva + len) are resident. */
+static u64 resident_pages(const u8 *hva, u64 len)
+{
+	u64 n = len / host_page_size(), count = 0;
+	unsigned char *vec = malloc(n);
+
+	assert_non_null(vec);
+	assert_int_equal(mincore((void *)hva, len, vec), 0);
+	for (u64 i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+static void populating_faults_in_every_dma_page_and_nothing_else(void **state)
+{
+	static struct memory_plan p;
+	struct mem_backing b = { .kind = MEM_BACKING_ANON };
+	struct guest_mem mem;
+	int threads;
+
+	(void)state;
+	mem_backing_resolve(&b);
+	/* More chunks than threads, and banks of several sizes. */
+	assert_int_equal(plan("x86_64", 200 * MiB, b.page_size, NULL, &p), 0);
+	assert_int_equal(guest_mem_alloc(&mem, &p, &b), 0);
+	for (unsigned int i = 0; i < mem.nbanks; i++)
+		assert_int_equal(resident_pages(mem.banks[i].hva, mem.banks[i].size), 0);
+	threads = guest_mem_populate_dma(&mem, 3);
+	if (threads == 0)
+		skip(); /* a kernel before MADV_POPULATE_WRITE */
+	assert_in_range(threads, 1, 3);
+	for (unsigned int i = 0; i < mem.nbanks; i++)
+		assert_int_equal(resident_pages(mem.banks[i].hva, mem.banks[i].size),
+				 mem.banks[i].dma ? mem.banks[i].size / host_page_size() : 0);
+	/* One thread does it alone. */
+	assert_int_equal(guest_mem_populate_dma(&mem, 1), 1);
+	guest_mem_free(&mem);
+}
+
 static void missing_huge_pages_are_refused_with_the_count_to_reserve(void **state)
 {
 	struct mem_backing b;
@@ -236,6 +278,7 @@ int main(void)
 		cmocka_unit_test(a_bank_alignment_that_is_no_power_of_two_is_refused),
 		cmocka_unit_test(huge_banks_are_mapped_on_huge_page_addresses),
 		cmocka_unit_test(anon_banks_are_mapped_and_freed),
+		cmocka_unit_test(populating_faults_in_every_dma_page_and_nothing_else),
 		cmocka_unit_test(missing_huge_pages_are_refused_with_the_count_to_reserve),
 	};
 
