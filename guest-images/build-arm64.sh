@@ -13,7 +13,8 @@
 #                    with the L1 kernel's modules
 #   L2_INITRD_ARM64  initramfs of the arm64 L2 test guest: the same /init
 #                    and module list as the x86 one (l2/init, l2/modules)
-#                    plus tools/*.c cross-compiled statically for aarch64
+#                    plus the tools (tools/*.c, and tools/*/ one program
+#                    a folder) cross-compiled statically for aarch64
 # and prints them as shell-sourceable lines on stdout:
 #   eval "$(guest-images/build-arm64.sh --print)"
 #
@@ -29,7 +30,7 @@
 #                                    hash of: kernel package+version, both
 #                                    busybox versions, this script, lib/*.sh,
 #                                    arm64/apt.sh, the init, the module list
-#                                    (l2: and tools/*.c)
+#                                    (l2: and tools/*.c, tools/*/)
 #
 # Options:
 #   --print   print only the KERNEL_ARM64=/L1_INITRD_ARM64=/L2_INITRD_ARM64=
@@ -183,7 +184,7 @@ image_key() {
 		echo "busybox=$bb_version host-busybox=$host_bb_version"
 		cat "$here/build-arm64.sh" "$here/arm64/apt.sh" "$here"/lib/*.sh \
 			"$(init_of "$1")" "$(modules_of "$1")"
-		[ "$1" != l2 ] || cat "$here"/tools/*.c
+		[ "$1" != l2 ] || cat "$here"/tools/*.c "$here"/tools/*/*.[ch]
 	} | sha256sum | cut -c1-16
 }
 
@@ -211,14 +212,18 @@ image() {
 		mkdir -p "$dir"
 		local extra=()
 		if [ "$name" = l2 ]; then
+			# A tool is one file, or a folder of them (tools/NAME/*.c: NAME).
 			mkdir -p "$dir/tools"
-			for src in "$here"/tools/*.c; do
+			local tool srcs
+			for src in "$here"/tools/*.c "$here"/tools/*/; do
+				tool=$(basename "$src" .c) srcs=("$src")
 				# The hostile guest drives x86 port I/O (sys/io.h);
 				# no arm64 suite runs it.
-				[ "$(basename "$src")" != hostile.c ] || continue
+				[ "$tool" != hostile ] || continue
+				[ ! -d "$src" ] || srcs=("$src"*.c)
 				"$cross_cc" -static -O2 -Wall -Wextra -pthread \
-					-o "$dir/tools/$(basename "$src" .c)" "$src"
-				extra+=("$dir/tools/$(basename "$src" .c)")
+					-o "$dir/tools/$tool" "${srcs[@]}"
+				extra+=("$dir/tools/$tool")
 			done
 		fi
 		rm -f "$dir/$name.cpio.gz"

@@ -16,7 +16,8 @@
 #   l1-<hash>/, l2-<hash>/        hash of: kernel package+version (for l1:
 #                                 the L1 kernel's), busybox version, and the
 #                                 files that produce them (this script,
-#                                 lib/*, the init, the module list)
+#                                 lib/*, the init, the module list; l2:
+#                                 the tools, tools/*.c and tools/*/)
 # Old entries are left in place (cheap, and another checkout may use them);
 # delete the directory to reclaim space.
 #
@@ -100,7 +101,7 @@ image_key() {
 		if [ "$1" = l1 ]; then echo "kernel=$l1_kid"; else echo "kernel=$kpkg $kversion"; fi
 		echo "busybox=$bb_version"
 		cat "$here/build.sh" "$here"/lib/*.sh "$here/$1/init" "$here/$1/modules"
-		[ "$1" != l2 ] || cat "$here"/tools/*.c
+		[ "$1" != l2 ] || cat "$here"/tools/*.c "$here"/tools/*/*.[ch]
 	} | sha256sum | cut -c1-16
 }
 
@@ -116,10 +117,14 @@ image() {
 		local extra=()
 		if [ "$name" = l2 ]; then
 			# The guest's own test tools, static: the initramfs has no libc.
+			# A tool is one file, or a folder of them (tools/NAME/*.c: NAME).
 			mkdir -p "$dir/tools"
-			for src in "$here"/tools/*.c; do
-				gcc -static -O2 -Wall -Wextra -pthread -o "$dir/tools/$(basename "$src" .c)" "$src"
-				extra+=("$dir/tools/$(basename "$src" .c)")
+			local tool srcs
+			for src in "$here"/tools/*.c "$here"/tools/*/; do
+				tool=$(basename "$src" .c) srcs=("$src")
+				[ ! -d "$src" ] || srcs=("$src"*.c)
+				gcc -static -O2 -Wall -Wextra -pthread -o "$dir/tools/$tool" "${srcs[@]}"
+				extra+=("$dir/tools/$tool")
 			done
 		fi
 		EXTRA_BINS="${extra[*]}" "$here/lib/mkinitramfs.sh" "$image_kdir/root" "$image_kver" \

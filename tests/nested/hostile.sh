@@ -1,6 +1,6 @@
 #!/bin/bash
 # A hostile guest, inside L1 (real KVM): the L2 guest runs
-# guest-images/tools/hostile.c as root against the VMM. One attack at a
+# guest-images/tools/hostile/ as root against the VMM. One attack at a
 # time, on a device the guest has taken from its driver (the second disk,
 # the rng, the passed-through NIC): virtqueue loops and buffers outside
 # RAM, in holes and across banks, ring indices that jump, rings in MMIO,
