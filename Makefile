@@ -84,9 +84,12 @@ $(BUILD)/obj-san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
+# Compiled apart from linking, so that -MMD lists the headers each test includes.
+UNIT_TEST_OBJS := $(UNIT_TESTS:$(BUILD)/tests/%=$(BUILD)/obj-san/tests/unit/%.o)
+
+$(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 # Fuzz targets (tests/fuzz/): libFuzzer with ASan and UBSan, built by clang
 # against an archive of the VMM's objects (the linker takes what a target
@@ -107,8 +110,10 @@ $(FUZZ_BUILD)/libvmm.a: $(FUZZ_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libvmm.a
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libvmm.a $(LIBS)
+FUZZ_TARGET_OBJS := $(FUZZ_TARGETS:$(FUZZ_BUILD)/%=$(FUZZ_BUILD)/obj/tests/fuzz/%.o)
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libvmm.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 fuzz-build: deps
 	$(MAKE) $(FUZZ_TARGETS)
@@ -203,7 +208,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Objects of the test builds are kept between runs, not deleted as intermediates.
-.SECONDARY: $(UNIT_LIB_OBJS) $(FUZZ_LIB_OBJS)
+.SECONDARY: $(UNIT_LIB_OBJS) $(FUZZ_LIB_OBJS) $(UNIT_TEST_OBJS) $(FUZZ_TARGET_OBJS)
 
 -include $(OBJS:.o=.d) $(STATIC_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
--include $(UNIT_TESTS:=.d) $(FUZZ_TARGETS:=.d)
+-include $(UNIT_TEST_OBJS:.o=.d) $(FUZZ_TARGET_OBJS:.o=.d)

@@ -62,8 +62,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	log_threshold = LOG_QUIET;
 	mem.nbanks = 2;
-	mem.banks[0] = (struct guest_bank){ BANK0_GPA, BANK0_SIZE, calloc(1, BANK0_SIZE), true };
-	mem.banks[1] = (struct guest_bank){ BANK1_GPA, BANK1_SIZE, calloc(1, BANK1_SIZE), true };
+	mem.banks[0] = (struct guest_bank){ .gpa = BANK0_GPA, .size = BANK0_SIZE,
+					   .hva = calloc(1, BANK0_SIZE), .dma = true };
+	mem.banks[1] = (struct guest_bank){ .gpa = BANK1_GPA, .size = BANK1_SIZE,
+					   .hva = calloc(1, BANK1_SIZE), .dma = true };
 	vq.size = (u16)(1u << (shape % 9)) + ((shape & 0x80) ? 1 : 0);
 	vq.desc_gpa = BANK0_GPA + fuzz_u16(&in);
 	vq.avail_gpa = BANK0_GPA + fuzz_u16(&in);

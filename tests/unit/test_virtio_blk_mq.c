@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/virtio_blk.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -68,16 +67,6 @@ static void add_disk(struct fixture *f, unsigned int queues)
 	assert_true(vg_driver_init(&f->g, 0) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-/* Runs the loop until queue qi has used n entries in all (5 s at most). */
-static void wait_used(struct vguest *g, unsigned int qi, u16 n)
-{
-	time_t deadline = time(NULL) + 5;
-
-	while (vg_used_idx(g, qi) != n && time(NULL) < deadline)
-		vg_run_loop_once(g, 100);
-	assert_int_equal(vg_used_idx(g, qi), n);
-}
-
 /* One request of type at sector on queue qi; returns its status byte. */
 static u8 request(struct vguest *g, unsigned int qi, u32 type, u64 sector, u64 data)
 {
@@ -88,14 +77,14 @@ static u8 request(struct vguest *g, unsigned int qi, u32 type, u64 sector, u64 d
 		{ data, BLOCK, type == VIRTIO_BLK_T_IN },
 		{ status, 1, true },
 	};
-	u16 before = vg_used_idx(g, qi);
 
 	h->type = htole32(type);
 	h->sector = htole64(sector);
 	*(u8 *)vg_ptr(g, status) = 0xee;
 	vg_post(g, qi, s, 3);
 	vg_kick(g, qi);
-	wait_used(g, qi, (u16)(before + 1));
+	assert_int_equal(vg_wait_used(g, qi, 1), 1);
+	vg_take_used(g, qi);
 	return *(u8 *)vg_ptr(g, status);
 }
 

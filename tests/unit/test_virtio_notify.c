@@ -37,7 +37,8 @@ static void ring_init(struct ring *r, bool event_idx)
 	memset(r, 0, sizeof(*r));
 	r->hva = calloc(1, MEM_SIZE);
 	r->mem.nbanks = 1;
-	r->mem.banks[0] = (struct guest_bank){ GPA_BASE, MEM_SIZE, r->hva, true };
+	r->mem.banks[0] = (struct guest_bank){ .gpa = GPA_BASE, .size = MEM_SIZE,
+						   .hva = r->hva, .dma = true };
 	r->avail = (void *)(r->hva + (AVAIL_GPA - GPA_BASE));
 	r->used = (void *)(r->hva + (USED_GPA - GPA_BASE));
 	r->vq.size = QSIZE;

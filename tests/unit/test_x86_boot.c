@@ -147,7 +147,7 @@ static void load_setup(struct loaded *l, u64 plan_ram, u64 start, u64 size)
 	assert_int_equal(x86_place_boot(&l->plan, &l->img), 0);
 	l->ram = calloc(1, size);
 	assert_non_null(l->ram);
-	l->vm.mem.banks[0] = (struct guest_bank){ start, size, l->ram, true };
+	l->vm.mem.banks[0] = (struct guest_bank){ .gpa = start, .size = size, .hva = l->ram, .dma = true };
 	l->vm.mem.nbanks = 1;
 }
 
