@@ -1,5 +1,6 @@
 #include "mem_backing.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <linux/memfd.h>
 #include <linux/prctl.h>
@@ -70,6 +71,78 @@ static u64 sysfs_u64(const char *path, u64 fallback)
 		v = fallback;
 	free(text);
 	return v;
+}
+
+/*
+ * One line, "Node 0, zone   Normal  n0 n1 ... n10": the count of free
+ * blocks of 2^order pages, order 0 first.
+ */
+static u64 zone_free_bytes(const char *line, size_t len, u64 page_size, u64 block)
+{
+	char zone[32], copy[512], *p, *next;
+	int used = 0;
+	u64 total = 0;
+
+	if (len >= sizeof(copy))
+		return 0;
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	if (sscanf(copy, "Node %*u, zone %31s %n", zone, &used) != 1 || !used || !strcmp(zone, "DMA"))
+		return 0;
+	p = copy + used;
+	for (unsigned int order = 0; order < 64; order++) {
+		unsigned long long count;
+		u64 size = page_size << order;
+
+		p += strspn(p, " \t");
+		if (!isdigit((unsigned char)*p)) /* strtoull would take a sign */
+			break;
+		errno = 0;
+		count = strtoull(p, &next, 10);
+		if (errno)
+			break;
+		p = next;
+		/* Past 2^63 bytes a block size would wrap: no host has such blocks. */
+		if (size >> order != page_size)
+			break;
+		/* Saturating: a count no host could have says "plenty", never wraps to little. */
+		if (size >= block)
+			total = count > (UINT64_MAX - total) / size ? UINT64_MAX : total + count * size;
+	}
+	return total;
+}
+
+u64 buddyinfo_free_bytes(const char *text, u64 page_size, u64 block)
+{
+	u64 total = 0;
+
+	if (!page_size || block < page_size)
+		return 0;
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		u64 zone = zone_free_bytes(line, len, page_size, block);
+
+		total = zone <= UINT64_MAX - total ? total + zone : UINT64_MAX;
+		if (!end)
+			break;
+		line = end + 1;
+	}
+	return total;
+}
+
+bool host_has_free_huge_blocks(u64 block, u64 bytes)
+{
+	u8 *text;
+	size_t n;
+	u64 free_bytes;
+
+	if (file_read_all("/proc/buddyinfo", NULL, FILE_MAX_TEXT, &text, &n))
+		return false;
+	free_bytes = buddyinfo_free_bytes((char *)text, host_page_size(), block);
+	free(text);
+	/* Room to spare: other allocations take blocks too, and zones keep reserves. */
+	return bytes <= UINT64_MAX / 4 && free_bytes >= 4 * bytes;
 }
 
 void mem_backing_resolve(struct mem_backing *b)

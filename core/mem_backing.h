@@ -59,6 +59,21 @@ const char *mem_backing_name(const struct mem_backing *b);
 int mem_backing_check(const struct mem_backing *b, u64 huge_bytes);
 
 /*
+ * /proc/buddyinfo's text: the bytes free in blocks of at least block
+ * bytes, over every zone but DMA (which huge pages do not come from),
+ * with pages of page_size bytes; UINT64_MAX when that does not fit.
+ * Lines it cannot read count nothing.
+ */
+u64 buddyinfo_free_bytes(const char *text, u64 page_size, u64 block);
+
+/*
+ * True when this host's free lists hold blocks of block bytes for
+ * several times bytes now: a transparent huge page is then taken from
+ * them at once, with no compaction (which may stall for tens of ms).
+ */
+bool host_has_free_huge_blocks(u64 block, u64 bytes);
+
+/*
  * Maps size bytes for one bank at an address aligned to the backing's
  * page, with a PROT_NONE guard of guard bytes on each side. A bank whose
  * guest address is not on a backing page gets ordinary pages (small).

@@ -220,6 +220,19 @@ def size():
     return seeds, {}
 
 
+def buddyinfo():
+    x86 = (b"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+           b"Node 0, zone    DMA32      2      4      2      2      1      2      0      3      3      1    753 \n"
+           b"Node 0, zone   Normal   5679   7091   3140   1959   2293   2268   1067    488    215    269   1091 \n")
+    seeds = {
+        "x86-4k-pages-2m-blocks": u8(2) + u8(9) + x86,
+        "arm64-16k-pages-32m-blocks": u8(4) + u8(11) + x86.replace(b"DMA32", b"Normal"),
+        "two-nodes-no-newline": u8(2) + u8(9) + b"Node 0, zone Normal 1 2 3\nNode 1, zone Movable 0 0 0 0 0 0 0 0 0 7",
+        "huge-count": u8(2) + u8(9) + b"Node 0, zone Normal 0 0 0 0 0 0 0 0 0 18446744073709551615 99999999999999999999\n",
+    }
+    return seeds, {}
+
+
 # --- buses and devices ---------------------------------------------------------------
 
 def io_bus():
@@ -575,6 +588,7 @@ TARGETS = {
     "fuzz_virtio_blk": virtio_blk,
     "fuzz_virtio_net": virtio_net,
     "fuzz_vfio_config": vfio_config,
+    "fuzz_buddyinfo": buddyinfo,
 }
 
 

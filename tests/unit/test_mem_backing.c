@@ -250,6 +250,36 @@ static void populating_faults_in_every_dma_page_and_nothing_else(void **state)
 	guest_mem_free(&mem);
 }
 
+static void free_huge_blocks_are_counted_from_buddyinfo(void **state)
+{
+	/* 4 KiB pages: order 9 is 2 MiB, order 10 is 4 MiB. */
+	const char *text =
+		"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+		"Node 0, zone    DMA32      2      4      2      2      1      2      0      3      3      1    753 \n"
+		"Node 0, zone   Normal   5679   7091   3140   1959   2293   2268   1067    488    215    269   1091 \n";
+	u64 kib = 1024;
+
+	(void)state;
+	/* DMA is left out; DMA32 and Normal count. */
+	assert_int_equal(buddyinfo_free_bytes(text, 4 * kib, 2 * MiB),
+			 (1 + 269) * 2 * MiB + (753 + 1091) * 4 * MiB);
+	assert_int_equal(buddyinfo_free_bytes(text, 4 * kib, 4 * MiB), (753 + 1091) * 4 * MiB);
+	assert_int_equal(buddyinfo_free_bytes(text, 4 * kib, 8 * MiB), 0);
+	/* 16 KiB pages: the same counts are blocks four times larger. */
+	assert_int_equal(buddyinfo_free_bytes(text, 16 * kib, 16 * MiB), (753 + 1091) * 16 * MiB);
+	/* What is not a count ends the line; what is not a line counts nothing. */
+	assert_int_equal(buddyinfo_free_bytes("Node 0, zone Normal 0 0 0 0 0 0 0 0 0 -5 7\n", 4 * kib, 2 * MiB), 0);
+	assert_int_equal(buddyinfo_free_bytes("Node 0, zone Normal 0 0 0 0 0 0 0 0 0 2 x 7", 4 * kib, 2 * MiB),
+			 4 * MiB);
+	assert_int_equal(buddyinfo_free_bytes("garbage\n\nNode x, zone Normal 1 1\n", 4 * kib, 4 * kib), 0);
+	assert_int_equal(buddyinfo_free_bytes("", 4 * kib, 2 * MiB), 0);
+	/* Counts that would overflow saturate. */
+	assert_true(buddyinfo_free_bytes("Node 0, zone Normal 0 0 0 0 0 0 0 0 0 18446744073709551615 1\n",
+					 4 * kib, 2 * MiB) == UINT64_MAX);
+	/* This host's own file reads, whatever it holds. */
+	(void)host_has_free_huge_blocks(2 * MiB, 2 * MiB);
+}
+
 static void missing_huge_pages_are_refused_with_the_count_to_reserve(void **state)
 {
 	struct mem_backing b;
@@ -279,6 +309,7 @@ int main(void)
 		cmocka_unit_test(huge_banks_are_mapped_on_huge_page_addresses),
 		cmocka_unit_test(anon_banks_are_mapped_and_freed),
 		cmocka_unit_test(populating_faults_in_every_dma_page_and_nothing_else),
+		cmocka_unit_test(free_huge_blocks_are_counted_from_buddyinfo),
 		cmocka_unit_test(missing_huge_pages_are_refused_with_the_count_to_reserve),
 	};
 
