@@ -105,6 +105,7 @@ umount "$full"
 # --- the tap is deleted while the guest runs -----------------------------
 tap=vmmfault0
 net_script='
+dmesg -n 1 # no kernel message in the middle of a FAULT line
 i=$(ls /sys/class/net | grep -v "^lo$" | head -n1)
 ip link set "$i" up
 sleep 1
@@ -133,7 +134,7 @@ expect_eq "the link is up before" 1 "$(field tap carrier_before)"
 expect_eq "the guest sees the link go down" 0 "$(field tap carrier_after)"
 check "the VMM says the tap is gone" has tap "tap $tap is gone"
 check "the VMM does not spin on the dead tap (${idle:-?}% of a CPU, bound 30%)" test -n "$idle" -a "${idle:-100}" -lt 30
-check "the guest runs on" has tap "^FAULT done"
+check "the guest runs on" has tap "FAULT done"
 expect_eq "the guest without its tap powers off" 0 "$rc"
 [ "$rc" = 0 ] || show_tail tap
 ip link del "$tap" 2>/dev/null
