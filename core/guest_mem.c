@@ -47,6 +47,7 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 	for (unsigned int i = 0; i < plan->nregions; i++) {
 		const struct plan_region *r = &plan->regions[i];
 		struct guest_bank *bank;
+		bool small;
 		void *hva;
 
 		if (r->kind != REGION_RAM && r->kind != REGION_FIRMWARE)
@@ -65,8 +66,9 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 			return -E2BIG;
 		}
 		bank = &mem->banks[mem->nbanks];
+		small = bank_is_small(plan, r, backing);
 		/* A guard page on each side: an overrun faults instead of touching other memory. */
-		hva = mem_backing_map(backing, r->size, bank_is_small(plan, r, backing), GUARD,
+		hva = mem_backing_map(backing, r->size, small, GUARD,
 				      r->kind == REGION_RAM ? "guest-ram" : "guest-firmware",
 				      &bank->map_base, &bank->map_len);
 		if (!hva) {
@@ -78,13 +80,10 @@ int guest_mem_alloc(struct guest_mem *mem, const struct memory_plan *plan,
 		bank->size = r->size;
 		bank->hva = hva;
 		bank->dma = r->kind == REGION_RAM;
-		bank->page_size = bank_is_small(plan, r, backing) ?
-					  host_page_size() :
-					  MAX(backing->page_size, host_page_size());
+		bank->page_size = small ? host_page_size() : MAX(backing->page_size, host_page_size());
 		/* The mapping's length as mem_backing_map rounded it (a huge page). */
-		if (backing->kind == MEM_BACKING_THP && !backing->thp_memfd &&
-		    !bank_is_small(plan, r, backing))
-			bank->thp_len = ALIGN_UP(r->size, MAX(backing->page_size, host_page_size()));
+		if (backing->kind == MEM_BACKING_THP && !backing->thp_memfd && !small)
+			bank->thp_len = ALIGN_UP(r->size, bank->page_size);
 	}
 	return 0;
 }
@@ -230,6 +229,7 @@ int guest_mem_populate_dma(const struct guest_mem *mem, unsigned int max_threads
 	for (unsigned int i = 0; i < mem->nbanks; i++) {
 		const struct guest_bank *b = &mem->banks[i];
 
+		/* Banks made by hand (tests) may leave page_size 0. */
 		w.chunk[i] = ALIGN_UP(POPULATE_CHUNK, MAX(b->page_size, host_page_size()));
 		if (b->dma)
 			nchunks += (unsigned int)DIV_ROUND_UP(b->size, w.chunk[i]);
